@@ -1,0 +1,252 @@
+// Settings, read once from one JSON document with json-as (off the hot path).
+//
+// Every key is optional; unknown keys and wrong types are errors that name the key, because a
+// misspelt timeout silently falling back to its default is worse than refusing to start.
+
+import { JSON } from "json-as";
+import { US_PER_SECOND } from "./clock";
+
+/** Idle timeouts and delays in microseconds (defaults as Zeek, flow-semantics.md §1.5). */
+export let tcpTimeoutUs: i64 = 300 * US_PER_SECOND;
+/** Idle timeout for TCP flows still in the handshake (Zeek starts TCP on the UDP timeout). */
+export let tcpHandshakeTimeoutUs: i64 = 60 * US_PER_SECOND;
+/** An unanswered SYN is reported this long after its last retransmission (tcp_attempt_delay). */
+export let tcpAttemptTimeoutUs: i64 = 5 * US_PER_SECOND;
+/** After a close completes, wait this long for trailing packets (tcp_close_delay). */
+export let closeGraceUs: i64 = 5 * US_PER_SECOND;
+/** UDP idle timeout. */
+export let udpTimeoutUs: i64 = 60 * US_PER_SECOND;
+/** ICMP idle timeout. */
+export let icmpTimeoutUs: i64 = 60 * US_PER_SECOND;
+/** Idle timeout for other IP protocols. */
+export let otherTimeoutUs: i64 = 60 * US_PER_SECOND;
+/** Long flows are reported every this long (0 = never, like Zeek). */
+export let activeTimeoutUs: i64 = 0;
+/** Flow table capacity. */
+export let capacity: u32 = 65536;
+/** Year for syslog dates, which carry none. */
+export let year: i32 = 1970;
+/** UTC offset of the ipmon host's local time, in minutes east of UTC. */
+export let utcOffsetMinutes: i32 = 0;
+/** Community ID seed (uint16). */
+export let communityIdSeed: u32 = 0;
+
+let error: string = "";
+
+/** The last configuration error, "" if none. */
+export function configError(): string {
+  return error;
+}
+
+/** Applies a JSON configuration; returns false and sets configError() on the first problem. */
+export function applyConfig(text: string): bool {
+  error = "";
+  const trimmed = text.trim();
+  if (trimmed.length == 0) return true;
+  if (!looksLikeJsonObject(trimmed)) return fail("configuration must be a JSON object");
+  const obj = JSON.parse<JSON.Obj>(trimmed);
+  const keys = obj.keys();
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const v = obj.get(key);
+    if (v === null) continue;
+    if (key == "tcp_timeout") { if (!seconds(key, v, 0.001)) return false; tcpTimeoutUs = lastUs; }
+    else if (key == "tcp_handshake_timeout") { if (!seconds(key, v, 0.001)) return false; tcpHandshakeTimeoutUs = lastUs; }
+    else if (key == "tcp_attempt_timeout") { if (!seconds(key, v, 0.001)) return false; tcpAttemptTimeoutUs = lastUs; }
+    else if (key == "close_grace") { if (!seconds(key, v, 0)) return false; closeGraceUs = lastUs; }
+    else if (key == "udp_timeout") { if (!seconds(key, v, 0.001)) return false; udpTimeoutUs = lastUs; }
+    else if (key == "icmp_timeout") { if (!seconds(key, v, 0.001)) return false; icmpTimeoutUs = lastUs; }
+    else if (key == "other_timeout") { if (!seconds(key, v, 0.001)) return false; otherTimeoutUs = lastUs; }
+    else if (key == "active_timeout") { if (!seconds(key, v, 0)) return false; activeTimeoutUs = lastUs; }
+    else if (key == "capacity") { if (!integer(key, v, 16, 16777216)) return false; capacity = <u32>lastInt; }
+    else if (key == "year") { if (!integer(key, v, 1970, 9999)) return false; year = <i32>lastInt; }
+    else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; }
+    else if (key == "community_id_seed") { if (!integer(key, v, 0, 65535)) return false; communityIdSeed = <u32>lastInt; }
+    else return fail("unknown configuration key '" + key + "'");
+  }
+  return true;
+}
+
+let lastUs: i64 = 0;
+let lastInt: i64 = 0;
+
+function fail(msg: string): bool {
+  error = msg;
+  return false;
+}
+
+function numberOf(v: JSON.Value): f64 {
+  const t = v.type;
+  if (t == JSON.Types.F64) return v.get<f64>();
+  if (t == JSON.Types.F32) return <f64>v.get<f32>();
+  if (t == JSON.Types.I64) return <f64>v.get<i64>();
+  if (t == JSON.Types.I32) return <f64>v.get<i32>();
+  if (t == JSON.Types.U64) return <f64>v.get<u64>();
+  if (t == JSON.Types.U32) return <f64>v.get<u32>();
+  return NaN;
+}
+
+function seconds(key: string, v: JSON.Value, min: f64): bool {
+  const n = numberOf(v);
+  if (isNaN(n) || n < min || n > 31536000) {
+    return fail("configuration key '" + key + "' must be a number of seconds between " + min.toString() + " and 31536000");
+  }
+  lastUs = <i64>Math.round(n * 1e6);
+  return true;
+}
+
+function integer(key: string, v: JSON.Value, min: i64, max: i64): bool {
+  const n = numberOf(v);
+  if (isNaN(n) || n != Math.floor(n) || n < <f64>min || n > <f64>max) {
+    return fail("configuration key '" + key + "' must be a whole number from " + min.toString() + " to " + max.toString());
+  }
+  lastInt = <i64>n;
+  return true;
+}
+
+/** "+02:00", "-0530", "Z" or a number of minutes. */
+function utcOffset(key: string, v: JSON.Value): bool {
+  if (v.type == JSON.Types.String) {
+    const s = v.get<string>();
+    if (s == "Z" || s == "UTC") { utcOffsetMinutes = 0; return true; }
+    const n = s.length;
+    if ((n == 6 || n == 5) && (s.charCodeAt(0) == 0x2b || s.charCodeAt(0) == 0x2d)) {
+      const hh = twoDigits(s, 1);
+      const mm = twoDigits(s, n == 6 ? 4 : 3);
+      if (hh >= 0 && hh <= 18 && mm >= 0 && mm < 60 && (n == 5 || s.charCodeAt(3) == 0x3a)) {
+        utcOffsetMinutes = (hh * 60 + mm) * (s.charCodeAt(0) == 0x2d ? -1 : 1);
+        return true;
+      }
+    }
+    return fail("configuration key '" + key + "' must look like +02:00, -05:30 or Z, or be a number of minutes");
+  }
+  if (!integer(key, v, -1080, 1080)) return false;
+  utcOffsetMinutes = <i32>lastInt;
+  return true;
+}
+
+function twoDigits(s: string, at: i32): i32 {
+  const a = s.charCodeAt(at) - 0x30;
+  const b = s.charCodeAt(at + 1) - 0x30;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+/**
+ * A strict JSON syntax check (RFC 8259) for a top-level object: json-as aborts on malformed
+ * input, and a trap is no way to tell a user their config file has a stray comma.
+ */
+function looksLikeJsonObject(s: string): bool {
+  pos = 0;
+  src = s;
+  skipWs();
+  if (pos >= src.length || src.charCodeAt(pos) != 0x7b) return false;
+  if (!value(0)) return false;
+  skipWs();
+  return pos == src.length;
+}
+
+let pos: i32 = 0;
+let src: string = "";
+
+function skipWs(): void {
+  while (pos < src.length) {
+    const c = src.charCodeAt(pos);
+    if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
+    pos++;
+  }
+}
+
+function value(depth: i32): bool {
+  if (depth > 32) return false;
+  skipWs();
+  if (pos >= src.length) return false;
+  const c = src.charCodeAt(pos);
+  if (c == 0x7b) {
+    pos++;
+    skipWs();
+    if (pos < src.length && src.charCodeAt(pos) == 0x7d) { pos++; return true; }
+    while (true) {
+      skipWs();
+      if (!str()) return false;
+      skipWs();
+      if (pos >= src.length || src.charCodeAt(pos) != 0x3a) return false;
+      pos++;
+      if (!value(depth + 1)) return false;
+      skipWs();
+      if (pos >= src.length) return false;
+      const d = src.charCodeAt(pos++);
+      if (d == 0x7d) return true;
+      if (d != 0x2c) return false;
+    }
+  }
+  if (c == 0x5b) {
+    pos++;
+    skipWs();
+    if (pos < src.length && src.charCodeAt(pos) == 0x5d) { pos++; return true; }
+    while (true) {
+      if (!value(depth + 1)) return false;
+      skipWs();
+      if (pos >= src.length) return false;
+      const d = src.charCodeAt(pos++);
+      if (d == 0x5d) return true;
+      if (d != 0x2c) return false;
+    }
+  }
+  if (c == 0x22) return str();
+  if (src.startsWith("true", pos)) { pos += 4; return true; }
+  if (src.startsWith("false", pos)) { pos += 5; return true; }
+  if (src.startsWith("null", pos)) { pos += 4; return true; }
+  return num();
+}
+
+function str(): bool {
+  if (pos >= src.length || src.charCodeAt(pos) != 0x22) return false;
+  pos++;
+  while (pos < src.length) {
+    const c = src.charCodeAt(pos++);
+    if (c == 0x22) return true;
+    if (c < 0x20) return false;
+    if (c == 0x5c) {
+      if (pos >= src.length) return false;
+      const e = src.charCodeAt(pos++);
+      if (e == 0x75) {
+        for (let k = 0; k < 4; k++) {
+          if (pos >= src.length) return false;
+          const h = src.charCodeAt(pos++);
+          if (!((h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) || (h >= 0x41 && h <= 0x46))) return false;
+        }
+      } else if (e != 0x22 && e != 0x5c && e != 0x2f && e != 0x62 && e != 0x66 && e != 0x6e && e != 0x72 && e != 0x74) {
+        return false;
+      }
+    }
+  }
+  return false;
+}
+
+function num(): bool {
+  const start = pos;
+  if (pos < src.length && src.charCodeAt(pos) == 0x2d) pos++;
+  const intStart = pos;
+  while (pos < src.length && isD(src.charCodeAt(pos))) pos++;
+  if (pos == intStart) return false;
+  if (pos - intStart > 1 && src.charCodeAt(intStart) == 0x30) return false;
+  if (pos < src.length && src.charCodeAt(pos) == 0x2e) {
+    pos++;
+    const f = pos;
+    while (pos < src.length && isD(src.charCodeAt(pos))) pos++;
+    if (pos == f) return false;
+  }
+  if (pos < src.length && (src.charCodeAt(pos) | 0x20) == 0x65) {
+    pos++;
+    if (pos < src.length && (src.charCodeAt(pos) == 0x2b || src.charCodeAt(pos) == 0x2d)) pos++;
+    const x = pos;
+    while (pos < src.length && isD(src.charCodeAt(pos))) pos++;
+    if (pos == x) return false;
+  }
+  return pos > start;
+}
+
+function isD(c: i32): bool {
+  return c >= 0x30 && c <= 0x39;
+}

@@ -1,0 +1,89 @@
+// Host ABI for the Node.js host (host/engine.mjs): batches of lines in, NDJSON out.
+//
+// Contract (pointer/length, no strings cross the boundary):
+//   node_input(n)     → pointer to an input buffer of at least n bytes, owned by the module.
+//   node_configure(n) → the first n input bytes are the JSON configuration; 0 on success,
+//                       else -1 with the error text as the output (out_ptr, out_len()).
+//   node_process(n)   → the first n input bytes are whole lines separated by \n (a final line
+//                       without \n counts as whole); returns the output length.
+//   node_advance(t)   → the clock is now t µs of event time (never moves back); sweeps.
+//   node_flush()      → every open flow is reported with end reason forced_end.
+//   node_stats()      → one stats record.
+// Output of a call is valid until the next call. Memory may grow during any call, so the host
+// re-creates its views of memory.buffer after each one.
+
+import { applyConfig, configError } from "../config";
+import { advanceClock, engineInit, flushAll, processLine, writeStats } from "../engine";
+import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../output";
+
+let input: usize = 0;
+let inputCap: usize = 0;
+
+/** Returns a module-owned input buffer of at least n bytes. */
+export function node_input(n: i32): usize {
+  if (<usize>n > inputCap) {
+    let c: usize = inputCap == 0 ? 1 << 16 : inputCap;
+    while (c < <usize>n) c <<= 1;
+    input = input == 0 ? heap.alloc(c) : heap.realloc(input, c);
+    inputCap = c;
+  }
+  return input;
+}
+
+/** Applies the JSON configuration in the input buffer and resets the engine. */
+export function node_configure(n: i32): i32 {
+  outReset(MODE_NDJSON);
+  const text = String.UTF8.decodeUnsafe(input, <usize>n);
+  if (!applyConfig(text)) {
+    const msg = String.UTF8.encode(configError());
+    putJsonText(changetype<usize>(msg), <usize>msg.byteLength);
+    return -1;
+  }
+  engineInit();
+  return 0;
+}
+
+/** Processes n bytes of whole lines from the input buffer; returns the output length. */
+export function node_process(n: i32): i32 {
+  outReset(MODE_NDJSON);
+  let p = input;
+  const end = input + <usize>n;
+  while (p < end) {
+    let q = p;
+    while (q < end && load<u8>(q) != 0x0a) q++;
+    processLine(p, <i32>(q - p));
+    p = q + 1;
+  }
+  return outLen();
+}
+
+/** Moves the event clock to t (µs since the epoch) and reports flows that expired. */
+export function node_advance(t: i64): i32 {
+  outReset(MODE_NDJSON);
+  advanceClock(t);
+  return outLen();
+}
+
+/** Reports every open flow (end reason forced_end). */
+export function node_flush(): i32 {
+  outReset(MODE_NDJSON);
+  flushAll();
+  return outLen();
+}
+
+/** Writes the stats record. */
+export function node_stats(): i32 {
+  outReset(MODE_NDJSON);
+  writeStats();
+  return outLen();
+}
+
+/** Pointer to the output of the last call. */
+export function out_ptr(): usize {
+  return outPtr();
+}
+
+/** Length of the output of the last call (also returned by most calls). */
+export function out_len(): i32 {
+  return outLen();
+}

@@ -1,0 +1,860 @@
+// The ipmon line parser: one log line (UTF-8 bytes) in, one LineRecord filled in place.
+//
+// Grammar and field meanings: ../shared/reference/ipmon-format.md. The envelope (§2: file mode
+// `dd/mm/yyyy HH:MM:SS.uuuuuu`, BSD syslog `Mmm dd HH:MM:SS host tag[pid]: `, Solaris
+// `[ID 702911 fac.lvl] ` with or without a relay's `[fac.lvl] `, ISO-8601 syslog headers) is
+// peeled first, then the ipmon message is classified: packet line (§4), STATE (§5), NAT (§6),
+// `missed N ... log entries` (§4.14), hex dump rows (§4.13), other status lines (§7).
+//
+// Nothing here allocates: the cursor lives in globals, the result in static memory, and text
+// fields are (pointer, length) views into the caller's line buffer, valid until the next line.
+
+import { civilToUs, monthFromName, validDate, US_PER_DAY, US_PER_SECOND } from "./clock";
+import { parseIPv4, parseIPv6 } from "./ipaddr";
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, portFromText, protocolFromName } from "./protocols";
+import { icmpCodeFromName, icmpTypeFromName } from "./icmp";
+
+// ── line kinds ──────────────────────────────────────────────────────────────────────────────
+// @ts-ignore: decorator
+@inline export const KIND_BLANK: u8 = 0;
+// @ts-ignore: decorator
+@inline export const KIND_PACKET: u8 = 1;
+// @ts-ignore: decorator
+@inline export const KIND_STATE: u8 = 2;
+// @ts-ignore: decorator
+@inline export const KIND_NAT: u8 = 3;
+// @ts-ignore: decorator
+@inline export const KIND_MISSED: u8 = 4;
+// @ts-ignore: decorator
+@inline export const KIND_HEX: u8 = 5;
+// @ts-ignore: decorator
+@inline export const KIND_STATUS: u8 = 6;
+// @ts-ignore: decorator
+@inline export const KIND_UNPARSED: u8 = 7;
+
+// ── why a line could not be used (KIND_UNPARSED, or a KIND_PACKET that cannot be keyed) ────
+// @ts-ignore: decorator
+@inline export const WHY_NONE: u8 = 0;
+// @ts-ignore: decorator
+@inline export const WHY_NOT_IPMON: u8 = 1;
+// @ts-ignore: decorator
+@inline export const WHY_NO_TIME: u8 = 2;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_DATE: u8 = 3;
+// @ts-ignore: decorator
+@inline export const WHY_NO_DATE: u8 = 4;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_RULE: u8 = 5;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_ACTION: u8 = 6;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_ENDPOINT: u8 = 7;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_PROTO: u8 = 8;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_LEN: u8 = 9;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_FLAGS: u8 = 10;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_ICMP: u8 = 11;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_SUFFIX: u8 = 12;
+// @ts-ignore: decorator
+@inline export const WHY_HOST_NAME: u8 = 13;
+// @ts-ignore: decorator
+@inline export const WHY_SERVICE_NAME: u8 = 14;
+// @ts-ignore: decorator
+@inline export const WHY_UNKNOWN_PROTO: u8 = 15;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_BODY: u8 = 16;
+
+/** Human-readable text for a WHY_* code, used in forwarded records. */
+export function whyText(why: u8): string {
+  switch (why) {
+    case WHY_NOT_IPMON: return "not an ipmon log line";
+    case WHY_NO_TIME: return "no ipmon timestamp (HH:MM:SS.uuuuuu) where one was expected";
+    case WHY_BAD_DATE: return "date or time out of range";
+    case WHY_NO_DATE: return "time of day without a date, and no earlier line gave one";
+    case WHY_BAD_RULE: return "expected interface and @group:rule";
+    case WHY_BAD_ACTION: return "unknown action letter (expected p, b, L, n, P, B or ?, optionally after S)";
+    case WHY_BAD_ENDPOINT: return "source or destination not understood";
+    case WHY_BAD_PROTO: return "expected PR and a protocol";
+    case WHY_BAD_LEN: return "expected len HL PLEN";
+    case WHY_BAD_FLAGS: return "expected TCP flags (-ARSFUPEC)";
+    case WHY_BAD_ICMP: return "ICMP type/code not understood";
+    case WHY_BAD_SUFFIX: return "unexpected text after the packet (expected K-S, IN/OUT and other ipmon markers)";
+    case WHY_HOST_NAME: return "host printed as a name without an address (ipmon -n), cannot key the flow";
+    case WHY_SERVICE_NAME: return "port printed as an unknown service name (ipmon -n), cannot key the flow";
+    case WHY_UNKNOWN_PROTO: return "protocol name not in the protocol table, cannot key the flow";
+    case WHY_BAD_BODY: return "packet body not understood";
+  }
+  return "";
+}
+
+// ── actions (§4.4) ───────────────────────────────────────────────────────────────────────────
+// @ts-ignore: decorator
+@inline export const ACT_PASS: u8 = 1;
+// @ts-ignore: decorator
+@inline export const ACT_BLOCK: u8 = 2;
+// @ts-ignore: decorator
+@inline export const ACT_LOG: u8 = 4;
+// @ts-ignore: decorator
+@inline export const ACT_NOMATCH: u8 = 8;
+// @ts-ignore: decorator
+@inline export const ACT_UNKNOWN: u8 = 16;
+
+// ── TCP flag bits, as on the wire; ipmon prints them in the order A R S F U P E C (§4.7) ───
+// @ts-ignore: decorator
+@inline export const TH_FIN: u8 = 0x01;
+// @ts-ignore: decorator
+@inline export const TH_SYN: u8 = 0x02;
+// @ts-ignore: decorator
+@inline export const TH_RST: u8 = 0x04;
+// @ts-ignore: decorator
+@inline export const TH_PUSH: u8 = 0x08;
+// @ts-ignore: decorator
+@inline export const TH_ACK: u8 = 0x10;
+// @ts-ignore: decorator
+@inline export const TH_URG: u8 = 0x20;
+// @ts-ignore: decorator
+@inline export const TH_ECE: u8 = 0x40;
+// @ts-ignore: decorator
+@inline export const TH_CWR: u8 = 0x80;
+
+// ── direction ────────────────────────────────────────────────────────────────────────────────
+// @ts-ignore: decorator
+@inline export const DIR_NONE: u8 = 0;
+// @ts-ignore: decorator
+@inline export const DIR_IN: u8 = 1;
+// @ts-ignore: decorator
+@inline export const DIR_OUT: u8 = 2;
+
+/**
+ * What the parser found on one line. Text fields point into the line buffer.
+ *
+ * Addresses live in LINE_SRC / LINE_DST (16 bytes each, ipaddr.ts layout).
+ */
+@unmanaged
+export class LineRecord {
+  /** Event time in microseconds since the epoch (UTC); valid when hasTime. */
+  timeUs: i64;
+  kind: u8;
+  why: u8;
+  hasTime: bool;
+  isV6: bool;
+  action: u8;
+  short: bool;
+  dir: u8;
+  hasPorts: bool;
+  proto: u32;
+  count: u32;
+  hl: u32;
+  plen: u32;
+  sport: u32;
+  dport: u32;
+  tcpFlags: u32;
+  icmpType: i32;
+  icmpCode: i32;
+  /** A non-first IP fragment (`(frag ID:LEN@OFF)` or legacy `frag`): it carries no ports. */
+  fragment: bool;
+  observerPtr: usize;
+  observerLen: i32;
+  ifPtr: usize;
+  ifLen: i32;
+  /** `group:rule` without the leading @. */
+  rulePtr: usize;
+  ruleLen: i32;
+  /** The ipmon message after the syslog envelope. */
+  msgPtr: usize;
+  msgLen: i32;
+  /** STATE:/NAT: kind token or `missed ... log entries` family (ipf/state/NAT). */
+  tokenPtr: usize;
+  tokenLen: i32;
+}
+
+/** The parse result of the last line (static, overwritten by every parseLine call). */
+export const line = changetype<LineRecord>(memory.data(offsetof<LineRecord>()));
+/** Source address of the last packet line (16 bytes). */
+export const LINE_SRC: usize = memory.data(16);
+/** Destination address of the last packet line (16 bytes). */
+export const LINE_DST: usize = memory.data(16);
+
+// ── date context kept across lines ───────────────────────────────────────────────────────────
+let defaultYear: i32 = 1970;
+let utcOffsetUs: i64 = 0;
+let syslogYear: i32 = 0;
+let lastSyslogMonth: i32 = 0;
+/** Local midnight (µs) of the last date seen, for lines that carry only a time of day. */
+let lastLocalDayUs: i64 = -1;
+
+/** Sets the year for syslog dates (which carry none) and the UTC offset of the ipmon host. */
+export function setDateContext(year: i32, offsetMinutes: i32): void {
+  defaultYear = year;
+  syslogYear = year;
+  lastSyslogMonth = 0;
+  utcOffsetUs = <i64>offsetMinutes * 60 * US_PER_SECOND;
+  lastLocalDayUs = -1;
+}
+
+/** Supplies a date for lines that carry only a time of day (e.g. a host that knows the record time). */
+export function setFallbackDay(utcUs: i64): void {
+  const local = utcUs + utcOffsetUs;
+  lastLocalDayUs = local - (((local % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+}
+
+// ── cursor ───────────────────────────────────────────────────────────────────────────────────
+let p: usize = 0;
+let e: usize = 0;
+
+// @ts-ignore: decorator
+@inline function at(k: usize): u32 {
+  return <u32>load<u8>(p + k);
+}
+
+// @ts-ignore: decorator
+@inline function isDigit(c: u32): bool {
+  return c - 0x30 <= 9;
+}
+
+/** Consumes a literal ASCII string if it is next; no allocation (reads the UTF-16 constant). */
+function eat(s: string): bool {
+  const n = <usize>s.length;
+  if (p + n > e) return false;
+  const src = changetype<usize>(s);
+  for (let i: usize = 0; i < n; i++) {
+    if (<u32>load<u8>(p + i) != <u32>load<u16>(src + (i << 1))) return false;
+  }
+  p += n;
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline function eatByte(c: u32): bool {
+  if (p < e && <u32>load<u8>(p) == c) {
+    p++;
+    return true;
+  }
+  return false;
+}
+
+/** End of the token at the cursor (next space or end of line). */
+function tokenEnd(): usize {
+  let q = p;
+  while (q < e && load<u8>(q) != 0x20) q++;
+  return q;
+}
+
+/** Reads exactly n digits; -1 if they are not all digits. */
+function digits(n: i32): i32 {
+  if (p + <usize>n > e) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const d = <u32>load<u8>(p + i) - 0x30;
+    if (d > 9) return -1;
+    v = v * 10 + <i32>d;
+  }
+  p += n;
+  return v;
+}
+
+/** Reads an unsigned decimal of 1-10 digits; -1 if there is none. */
+function number(): i64 {
+  let v: i64 = 0;
+  let n = 0;
+  while (p < e) {
+    const d = <u32>load<u8>(p) - 0x30;
+    if (d > 9) break;
+    v = v * 10 + <i64>d;
+    p++;
+    if (++n > 10) return -1;
+  }
+  return n == 0 ? -1 : v;
+}
+
+// ── entry point ─────────────────────────────────────────────────────────────────────────────
+
+/** Parses one line (without its newline) into `line`; returns line.kind. */
+export function parseLine(start: usize, n: i32): u8 {
+  p = start;
+  e = start + <usize>n;
+  // tolerate CRLF logs and trailing blanks
+  while (e > p && (load<u8>(e - 1) == 0x0d || load<u8>(e - 1) == 0x20 || load<u8>(e - 1) == 0x09)) e--;
+  const r = line;
+  r.kind = KIND_UNPARSED;
+  r.why = WHY_NONE;
+  r.hasTime = false;
+  r.observerPtr = 0;
+  r.observerLen = 0;
+  r.tokenLen = 0;
+  r.msgPtr = p;
+  r.msgLen = <i32>(e - p);
+  if (p == e) {
+    r.kind = KIND_BLANK;
+    return KIND_BLANK;
+  }
+  // Envelope. Syslog header time (local seconds of day) is kept to place the ipmon time.
+  let headerDayUs: i64 = -1; // local midnight of the header's date
+  let headerSecs: i32 = -1;
+  let headerOffsetUs: i64 = utcOffsetUs;
+  const c0 = at(0);
+  if (c0 == 0x3c) {
+    // <PRI> prefix as some relays write it
+    let q = p + 1;
+    while (q < e && q < p + 5 && isDigit(<u32>load<u8>(q))) q++;
+    if (q < e && load<u8>(q) == 0x3e) p = q + 1;
+    if (p + 2 <= e && at(0) == 0x31 && at(1) == 0x20) p += 2; // RFC 5424 version "1 "
+  }
+  if (p + 16 <= e && monthFromName(p) != 0 && at(3) == 0x20) {
+    // BSD: "Mmm dd HH:MM:SS host tag: " (day space-padded)
+    const month = monthFromName(p);
+    p += 4;
+    let day: i32;
+    if (at(0) == 0x20) {
+      p++;
+      day = digits(1);
+    } else {
+      day = digits(2);
+      if (day < 0) day = digits(1);
+    }
+    if (day < 1 || !eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
+    const secs = clockTime();
+    if (secs < 0 || !eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
+    const year = syslogYearFor(month);
+    if (!validDate(year, month, day)) return unparsed(WHY_BAD_DATE);
+    headerDayUs = civilToUs(year, month, day, 0, 0, 0, 0);
+    headerSecs = secs;
+    if (!syslogHostAndTag()) return unparsed(WHY_NOT_IPMON);
+  } else if (p + 20 <= e && isDigit(at(0)) && at(4) == 0x2d && at(7) == 0x2d && at(10) == 0x54) {
+    // ISO 8601 / RFC 5424 / rsyslog high-precision: YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm)
+    const y = digits(4);
+    p++;
+    const mo = digits(2);
+    p++;
+    const d = digits(2);
+    p++;
+    const secs = clockTime();
+    if (y < 0 || mo < 0 || d < 0 || secs < 0 || !validDate(y, mo, d)) return unparsed(WHY_BAD_DATE);
+    if (eatByte(0x2e)) while (p < e && isDigit(at(0))) p++;
+    if (eatByte(0x5a)) {
+      headerOffsetUs = 0;
+    } else if (p < e && (at(0) == 0x2b || at(0) == 0x2d)) {
+      const neg = at(0) == 0x2d;
+      p++;
+      const oh = digits(2);
+      eatByte(0x3a);
+      const om = digits(2);
+      if (oh < 0 || om < 0) return unparsed(WHY_BAD_DATE);
+      headerOffsetUs = (<i64>(oh * 60 + om) * 60 * US_PER_SECOND) * (neg ? -1 : 1);
+    }
+    if (!eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
+    headerDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
+    headerSecs = secs;
+    if (!syslogHostAndTag()) return unparsed(WHY_NOT_IPMON);
+  }
+  // Relay and Solaris message-ID tags: "[local2.info] " and "[ID 702911 local2.info] " (§2.3).
+  while (p < e && at(0) == 0x5b) {
+    let q = p + 1;
+    while (q < e && load<u8>(q) != 0x5d) q++;
+    if (q + 1 >= e || load<u8>(q + 1) != 0x20) break;
+    p = q + 2;
+  }
+  r.msgPtr = p;
+  r.msgLen = <i32>(e - p);
+
+  // ipmon's own prefix: [dd/mm/yyyy ]HH:MM:SS.uuuuuu (§3)
+  let localDayUs: i64 = -1;
+  if (p + 11 <= e && at(2) == 0x2f && at(5) == 0x2f) {
+    const d = digits(2);
+    p++;
+    const mo = digits(2);
+    p++;
+    const y = digits(4);
+    if (d < 0 || mo < 0 || y < 0 || !eatByte(0x20)) return unparsed(WHY_NO_TIME);
+    if (!validDate(y, mo, d)) return unparsed(WHY_BAD_DATE);
+    localDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
+  }
+  const timeStart = p;
+  const secs = clockTime();
+  if (secs < 0 || !eatByte(0x2e)) {
+    p = timeStart;
+    return untimed(r, headerDayUs, headerSecs, headerOffsetUs);
+  }
+  const usec = digits(6);
+  if (usec < 0 || !eatByte(0x20)) return unparsed(WHY_NO_TIME);
+  // Place the time of day on a date.
+  let offset = utcOffsetUs;
+  if (localDayUs < 0 && headerDayUs >= 0) {
+    localDayUs = headerDayUs;
+    offset = headerOffsetUs;
+    // The header is written after the packet was logged: an ipmon time far "later" than the
+    // header's belongs to the previous day (23:59:59.9 logged, relayed at 00:00:01).
+    if (secs - headerSecs > 43200) localDayUs -= US_PER_DAY;
+    else if (headerSecs - secs > 43200) localDayUs += US_PER_DAY;
+  }
+  if (localDayUs < 0) {
+    if (lastLocalDayUs < 0) return unparsed(WHY_NO_DATE);
+    localDayUs = lastLocalDayUs;
+  }
+  lastLocalDayUs = localDayUs;
+  r.timeUs = localDayUs + <i64>secs * US_PER_SECOND + <i64>usec - offset;
+  r.hasTime = true;
+
+  // What follows the time decides the record kind.
+  if (p < e && at(0) == 0x40) {
+    r.kind = KIND_NAT;
+    markToken();
+    return KIND_NAT;
+  }
+  const kindStart = p;
+  if (eat("STATE:") || eat("Type: ")) {
+    p = kindStart;
+    r.kind = KIND_STATE;
+    markToken();
+    return KIND_STATE;
+  }
+  return packet(r);
+}
+
+/** STATE and NAT lines: remember the kind token (e.g. STATE:CLOSE, NAT:EXPIRE) for the record. */
+function markToken(): void {
+  const r = line;
+  if (at(0) == 0x40) {
+    // "@N " before the NAT kind
+    while (p < e && at(0) != 0x20) p++;
+    p++;
+  }
+  r.tokenPtr = p;
+  let q = tokenEnd();
+  // "Type: N" is two words
+  if (q - p == 5 && load<u8>(p + 4) == 0x3a) {
+    q++;
+    while (q < e && load<u8>(q) != 0x20) q++;
+  }
+  r.tokenLen = <i32>(q - p);
+}
+
+function unparsed(why: u8): u8 {
+  line.kind = KIND_UNPARSED;
+  line.why = why;
+  return KIND_UNPARSED;
+}
+
+/** Lines without an ipmon timestamp: `missed …`, status messages, hex rows. */
+function untimed(r: LineRecord, headerDayUs: i64, headerSecs: i32, offset: i64): u8 {
+  if (headerDayUs >= 0) {
+    r.timeUs = headerDayUs + <i64>headerSecs * US_PER_SECOND - offset;
+    r.hasTime = true;
+    lastLocalDayUs = headerDayUs;
+  }
+  const start = p;
+  if (eat("missed ")) {
+    // missed N (ipf|state|NAT) log entries: A B  (§4.14)
+    if (number() >= 0 && eatByte(0x20)) {
+      r.tokenPtr = p;
+      const q = tokenEnd();
+      r.tokenLen = <i32>(q - p);
+      p = q;
+      if (eat(" log entries")) {
+        r.kind = KIND_MISSED;
+        return KIND_MISSED;
+      }
+    }
+    p = start;
+  }
+  if (isHexRow()) {
+    r.kind = KIND_HEX;
+    return KIND_HEX;
+  }
+  // Status lines ipmon writes itself (§7).
+  if (
+    eat("read: ") || eat("aborting logging") || eat("ioctl(") || eat("Logging ") ||
+    (number() >= 0 && eat(" bytes flushed from log"))
+  ) {
+    r.kind = KIND_STATUS;
+    return KIND_STATUS;
+  }
+  p = start;
+  return unparsed(WHY_NO_TIME);
+}
+
+/** A `-x`/`-X`/`-b` dump row: 1-16 `hh ` groups, spaces, then the printable column (§4.13). */
+function isHexRow(): bool {
+  let q = p;
+  let groups = 0;
+  while (q + 3 <= e && groups < 16) {
+    if (!isHex(<u32>load<u8>(q)) || !isHex(<u32>load<u8>(q + 1)) || load<u8>(q + 2) != 0x20) break;
+    q += 3;
+    groups++;
+  }
+  if (groups == 0) return false;
+  if (q == e) return true;
+  if (load<u8>(q) != 0x20) return false;
+  while (q < e && load<u8>(q) == 0x20) q++;
+  return e - q <= 16;
+}
+
+// @ts-ignore: decorator
+@inline function isHex(c: u32): bool {
+  return c - 0x30 <= 9 || c - 0x61 <= 5;
+}
+
+/** HH:MM:SS → seconds of day, or -1. */
+function clockTime(): i32 {
+  if (p + 8 > e || at(2) != 0x3a || at(5) != 0x3a) return -1;
+  const h = digits(2);
+  p++;
+  const m = digits(2);
+  p++;
+  const s = digits(2);
+  if (h < 0 || m < 0 || s < 0 || h > 23 || m > 59 || s > 60) return -1;
+  return h * 3600 + m * 60 + (s == 60 ? 59 : s);
+}
+
+/** Skips "host tag[pid]: " of a syslog header, noting the host as the observer. */
+function syslogHostAndTag(): bool {
+  const r = line;
+  const hostEnd = tokenEnd();
+  if (hostEnd == p || hostEnd >= e) return false;
+  r.observerPtr = p;
+  r.observerLen = <i32>(hostEnd - p);
+  p = hostEnd + 1;
+  // RFC 5424: APP PROCID MSGID SD, e.g. "ipmon 812 - - "
+  const tagEnd = tokenEnd();
+  if (tagEnd > p && load<u8>(tagEnd - 1) == 0x3a) {
+    if (!isIpmonTag(p, tagEnd)) return false;
+    p = tagEnd + 1;
+    return p <= e;
+  }
+  if (!isIpmonTag(p, tagEnd)) return false;
+  p = tagEnd;
+  for (let fields = 0; fields < 3; fields++) {
+    if (!eatByte(0x20)) return false;
+    if (at(0) == 0x5b) {
+      // structured data: skip to the closing "]" that ends the element list
+      while (p < e && at(0) != 0x5d) p++;
+      p++;
+    } else {
+      p = tokenEnd();
+    }
+  }
+  return eatByte(0x20) || p == e;
+}
+
+/** The syslog tag is ipmon's ident (basename of argv[0], §2.2): accept `ipmon`, `ipmon[pid]:`. */
+function isIpmonTag(s: usize, t: usize): bool {
+  const n = t - s;
+  if (n < 5) return false;
+  return load<u8>(s) == 0x69 && load<u8>(s + 1) == 0x70 && load<u8>(s + 2) == 0x6d && load<u8>(s + 3) == 0x6f &&
+    load<u8>(s + 4) == 0x6e && (n == 5 || load<u8>(s + 5) == 0x5b || load<u8>(s + 5) == 0x3a);
+}
+
+/** The year of a syslog date: the configured year, advanced when the months wrap past December. */
+function syslogYearFor(month: i32): i32 {
+  if (lastSyslogMonth == 0) {
+    lastSyslogMonth = month;
+    return syslogYear;
+  }
+  if (month < lastSyslogMonth && lastSyslogMonth - month >= 6) {
+    // Dec → Jan: the log crossed a new year
+    syslogYear++;
+    lastSyslogMonth = month;
+    return syslogYear;
+  }
+  if (month > lastSyslogMonth && month - lastSyslogMonth >= 6) {
+    // a straggler from the previous year after the wrap
+    return syslogYear - 1;
+  }
+  lastSyslogMonth = month;
+  return syslogYear;
+}
+
+// ── packet lines (§4) ────────────────────────────────────────────────────────────────────────
+
+function packet(r: LineRecord): u8 {
+  r.kind = KIND_PACKET;
+  r.count = 1;
+  r.dir = DIR_NONE;
+  r.fragment = false;
+  r.hasPorts = false;
+  r.tcpFlags = 0;
+  r.icmpType = -1;
+  r.icmpCode = -1;
+  r.short = false;
+  // optional repeat count "Nx "
+  if (isDigit(at(0))) {
+    const q = p;
+    const n = number();
+    if (n > 0 && eatByte(0x78) && eatByte(0x20)) {
+      r.count = <u32>n;
+    } else {
+      p = q;
+    }
+  }
+  // interface then " @group:rule "
+  const ifEnd = tokenEnd();
+  if (ifEnd == p || ifEnd + 2 > e || load<u8>(ifEnd + 1) != 0x40) return unparsed(WHY_BAD_RULE);
+  r.ifPtr = p;
+  r.ifLen = <i32>(ifEnd - p);
+  p = ifEnd + 2;
+  const ruleEnd = tokenEnd();
+  let colon = ruleEnd;
+  while (colon > p && load<u8>(colon - 1) != 0x3a) colon--;
+  if (colon == p || colon == ruleEnd || ruleEnd >= e) return unparsed(WHY_BAD_RULE);
+  r.rulePtr = p;
+  r.ruleLen = <i32>(ruleEnd - p);
+  p = ruleEnd + 1;
+  // action: [S] p|P|b|B|L|n|?
+  if (at(0) == 0x53 && p + 1 < e && at(1) != 0x20) {
+    r.short = true;
+    p++;
+  }
+  const a = at(0);
+  if (a == 0x70 || a == 0x50) r.action = ACT_PASS;
+  else if (a == 0x62 || a == 0x42) r.action = ACT_BLOCK;
+  else if (a == 0x4c) r.action = ACT_LOG;
+  else if (a == 0x6e) r.action = ACT_NOMATCH;
+  else if (a == 0x3f) r.action = ACT_UNKNOWN;
+  else return unparsed(WHY_BAD_ACTION);
+  p++;
+  if (!eatByte(0x20)) return unparsed(WHY_BAD_ACTION);
+  return body(r);
+}
+
+/** Which part of an endpoint failed: 0 ok, else a WHY_* code. */
+let endpointWhy: u8 = 0;
+
+/** Parses `host[,port]` up to the next space into dst; sets hasPort/port via globals. */
+let endpointPort: i32 = -1;
+function endpoint(dst: usize, isV6Out: usize): bool {
+  const q = tokenEnd();
+  if (q == p) {
+    endpointWhy = WHY_BAD_ENDPOINT;
+    return false;
+  }
+  // The port follows the LAST comma (IPv6 addresses contain colons, never commas).
+  let comma = q;
+  while (comma > p && load<u8>(comma - 1) != 0x2c) comma--;
+  let hostEnd = q;
+  endpointPort = -1;
+  if (comma > p) {
+    hostEnd = comma - 1;
+    endpointPort = portFromText(comma, <i32>(q - comma));
+    if (endpointPort < 0) endpointWhy = WHY_SERVICE_NAME;
+  }
+  let hs = p;
+  // 4.1 `-n`: name[ip]
+  if (hostEnd > hs && load<u8>(hostEnd - 1) == 0x5d) {
+    let b = hostEnd - 1;
+    while (b > hs && load<u8>(b - 1) != 0x5b) b--;
+    if (b > hs) {
+      hs = b;
+      hostEnd = hostEnd - 1;
+    }
+  }
+  const n = <i32>(hostEnd - hs);
+  let ok = parseIPv4(hs, n, dst);
+  let v6 = false;
+  if (!ok) {
+    ok = parseIPv6(hs, n, dst);
+    v6 = ok;
+  }
+  store<bool>(isV6Out, v6);
+  if (!ok) {
+    // 5.1 `-n` prints a bare host or network name; anything else is garbage
+    endpointWhy = looksLikeHostName(hs, n) ? WHY_HOST_NAME : WHY_BAD_ENDPOINT;
+  }
+  p = q;
+  return true;
+}
+
+const v6Flags: usize = memory.data(2);
+
+function looksLikeHostName(s: usize, n: i32): bool {
+  if (n < 1 || n > 253) return false;
+  for (let i = 0; i < n; i++) {
+    const c = <u32>load<u8>(s + i);
+    const ok = (c | 0x20) - 0x61 <= 25 || c - 0x30 <= 9 || c == 0x2d || c == 0x2e || c == 0x5f;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+function body(r: LineRecord): u8 {
+  endpointWhy = 0;
+  if (!endpoint(LINE_SRC, v6Flags)) return unparsed(WHY_BAD_ENDPOINT);
+  const sport = endpointPort;
+  if (!eat(" -> ")) return unparsed(WHY_BAD_ENDPOINT);
+  if (!endpoint(LINE_DST, v6Flags + 1)) return unparsed(WHY_BAD_ENDPOINT);
+  const dport = endpointPort;
+  if (endpointWhy == WHY_BAD_ENDPOINT) return unparsed(WHY_BAD_ENDPOINT);
+  if (endpointWhy == 0 && load<bool>(v6Flags) != load<bool>(v6Flags + 1)) return unparsed(WHY_BAD_ENDPOINT);
+  r.isV6 = load<bool>(v6Flags);
+  if (!eat(" PR ")) return unparsed(WHY_BAD_PROTO);
+  const protoStart = p;
+  const protoEnd = tokenEnd();
+  const proto = protocolFromName(protoStart, <i32>(protoEnd - protoStart));
+  if (proto < 0 && endpointWhy == 0) endpointWhy = WHY_UNKNOWN_PROTO;
+  r.proto = proto < 0 ? 255 : <u32>proto;
+  p = protoEnd;
+  if (!eat(" len ")) return unparsed(WHY_BAD_LEN);
+  const hl = number();
+  if (hl < 0 || !eatByte(0x20)) return unparsed(WHY_BAD_LEN);
+  r.hl = <u32>hl;
+  let parenLen = false;
+  if (eatByte(0x28)) parenLen = true;
+  const plen = number();
+  if (plen < 0 || plen > 0xffffffff || (parenLen && !eatByte(0x29))) return unparsed(WHY_BAD_LEN);
+  r.plen = <u32>plen;
+  const hasPortText = sport >= 0 || dport >= 0;
+  if (parenLen) {
+    // case 5: other protocols and every non-first fragment; only `(frag …)` may follow
+    if (eat(" (frag ")) {
+      while (p < e && at(0) != 0x29) p++;
+      if (!eatByte(0x29)) return unparsed(WHY_BAD_BODY);
+      r.fragment = true;
+    } else if (eat(" frag ")) {
+      // IPFilter 3.4: " frag [+][-]DLEN@OFF" (§4.6)
+      p = tokenEnd();
+      r.fragment = true;
+    }
+    if (hasPortText) return unparsed(WHY_BAD_BODY);
+  } else if (proto == <i32>PROTO_TCP || proto == <i32>PROTO_UDP) {
+    if (r.short) {
+      if (hasPortText) return unparsed(WHY_BAD_BODY); // case 2: short packets print no ports
+    } else {
+      if (sport < 0 && endpointWhy == 0) return unparsed(WHY_BAD_ENDPOINT);
+      if (dport < 0 && endpointWhy == 0) return unparsed(WHY_BAD_ENDPOINT);
+      r.hasPorts = true;
+      r.sport = <u32>sport;
+      r.dport = <u32>dport;
+      if (proto == <i32>PROTO_TCP && !tcpFlags(r)) return unparsed(WHY_BAD_FLAGS);
+    }
+  } else if (proto == <i32>PROTO_ICMP || proto == <i32>PROTO_ICMPV6) {
+    if (hasPortText) return unparsed(WHY_BAD_BODY);
+    if (!icmp(r, proto == <i32>PROTO_ICMPV6)) return unparsed(WHY_BAD_ICMP);
+  } else if (hasPortText) {
+    return unparsed(WHY_BAD_BODY);
+  }
+  if (!suffixes(r)) return unparsed(WHY_BAD_SUFFIX);
+  if (endpointWhy != 0) r.why = endpointWhy;
+  return KIND_PACKET;
+}
+
+/** " -FLAGS" and, with ipmon -v, " SEQ ACK WIN" (§4.7). */
+function tcpFlags(r: LineRecord): bool {
+  if (!eat(" -")) return false;
+  let f: u32 = 0;
+  while (p < e) {
+    const c = at(0);
+    let bit: u32 = 0;
+    if (c == 0x41) bit = TH_ACK;
+    else if (c == 0x52) bit = TH_RST;
+    else if (c == 0x53) bit = TH_SYN;
+    else if (c == 0x46) bit = TH_FIN;
+    else if (c == 0x55) bit = TH_URG;
+    else if (c == 0x50) bit = TH_PUSH;
+    else if (c == 0x45) bit = TH_ECE;
+    else if (c == 0x43) bit = TH_CWR;
+    else break;
+    f |= bit;
+    p++;
+  }
+  if (p < e && at(0) != 0x20) return false;
+  r.tcpFlags = f;
+  // -v: three numbers
+  if (p + 1 < e && isDigit(at(1))) {
+    for (let i = 0; i < 3; i++) {
+      if (!eatByte(0x20) || number() < 0) return false;
+    }
+  }
+  return true;
+}
+
+/** " icmp NAME/CODE [for …]" or " icmpv6 NAME/CODE" (§4.5 cases 3-4, §4.8). */
+function icmp(r: LineRecord, v6: bool): bool {
+  if (!(v6 ? eat(" icmpv6 ") : eat(" icmp "))) return false;
+  const q = tokenEnd();
+  let slash = p;
+  while (slash < q && load<u8>(slash) != 0x2f) slash++;
+  if (slash == q) return false;
+  const t = icmpTypeFromName(p, <i32>(slash - p), v6);
+  if (t < 0) return false;
+  const c = icmpCodeFromName(<u32>t, slash + 1, <i32>(q - slash - 1), v6);
+  if (c < 0) return false;
+  r.icmpType = t;
+  r.icmpCode = c;
+  r.hasPorts = true;
+  r.sport = <u32>t;
+  r.dport = <u32>c;
+  p = q;
+  if (!v6 && eat(" for ")) return quotedPacket();
+  return true;
+}
+
+/** The offending packet quoted by an ICMP error: " for SRC[,P] - DST[,P] PR proto len HL LEN|(LEN)[(frag …)][ icmp T/C]". */
+function quotedPacket(): bool {
+  p = tokenEnd();
+  if (!eat(" - ")) return false;
+  p = tokenEnd();
+  if (!eat(" PR ")) return false;
+  p = tokenEnd();
+  if (!eat(" len ")) return false;
+  if (number() < 0 || !eatByte(0x20)) return false;
+  if (eatByte(0x28)) {
+    if (number() < 0 || !eatByte(0x29)) return false;
+    if (eat("(frag ")) {
+      while (p < e && at(0) != 0x29) p++;
+      if (!eatByte(0x29)) return false;
+    }
+  } else if (number() < 0) {
+    return false;
+  }
+  if (eat(" icmp ")) p = tokenEnd();
+  return true;
+}
+
+/** The fixed-order markers after the body (§4.1, §4.9); unknown text makes the line unparsed. */
+function suffixes(r: LineRecord): bool {
+  while (p < e) {
+    if (!eatByte(0x20)) return false;
+    const q = tokenEnd();
+    const n = q - p;
+    const c = at(0);
+    if (n == 2 && c == 0x49 && at(1) == 0x4e) r.dir = DIR_IN;
+    else if (n == 3 && c == 0x4f && at(1) == 0x55 && at(2) == 0x54) r.dir = DIR_OUT;
+    else if (eat("log-tag ") || eat("nat-tag ")) {
+      p = tokenEnd();
+      continue;
+    } else if (n > 7 && eat("reason:")) {
+      p = q;
+      continue;
+    } else if (!isMarker(p, n)) {
+      return false;
+    }
+    p = q;
+  }
+  return true;
+}
+
+function isMarker(s: usize, n: usize): bool {
+  // K-S K-F low-ttl OOW NEG_OOW bad NAT bad-NAT bad-src multicast broadcast mbcast
+  switch (<i32>n) {
+    case 3: {
+      const w = (<u32>load<u8>(s) << 16) | (<u32>load<u8>(s + 1) << 8) | <u32>load<u8>(s + 2);
+      return w == 0x4b2d53 || w == 0x4b2d46 || w == 0x4f4f57 || w == 0x626164 || w == 0x4e4154;
+    }
+    case 6: return matches(s, n, "mbcast");
+    case 7: return matches(s, n, "low-ttl") || matches(s, n, "NEG_OOW") || matches(s, n, "bad-NAT") || matches(s, n, "bad-src");
+    case 9: return matches(s, n, "multicast") || matches(s, n, "broadcast");
+  }
+  return false;
+}
+
+function matches(s: usize, n: usize, lit: string): bool {
+  if (<usize>lit.length != n) return false;
+  const src = changetype<usize>(lit);
+  for (let i: usize = 0; i < n; i++) {
+    if (<u32>load<u8>(s + i) != <u32>load<u16>(src + (i << 1))) return false;
+  }
+  return true;
+}

@@ -1,0 +1,12 @@
+// The module's entry: every host ABI the one .wasm serves. Each host's glue lives in its own
+// file under hosts/; everything else in assembly/ is host-agnostic.
+// (Named main.ts, not index.ts: json-as 1.6.0 drops the exports of an entry named
+// assembly/index.ts — assemblyscript.md §0 item 3.)
+
+import { engineInit } from "./engine";
+
+export { node_input, node_configure, node_process, node_advance, node_flush, node_stats, out_ptr, out_len } from "./hosts/node";
+export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
+
+// Defaults until a host configures the module.
+engineInit();

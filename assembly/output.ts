@@ -1,0 +1,219 @@
+// Output buffer: the UTF-8 bytes the module hands back to its host after each call.
+//
+// One growable region from heap.alloc, never collected by the GC. It grows by doubling and is
+// reused from offset 0 on every host call, so after warm-up writing a record allocates nothing.
+//
+//   base                                   base+len            base+cap
+//   ├──────────── records written ──────────┼──── free ─────────┤
+//
+// Records are separated according to `recordMode`: NDJSON (one object per line) for the Node
+// host, or a JSON array body (objects separated by commas) for the Fluent Bit envelope.
+
+// @ts-ignore: decorator
+@inline export const MODE_NDJSON: i32 = 0;
+// @ts-ignore: decorator
+@inline export const MODE_ARRAY: i32 = 1;
+
+// @ts-ignore: decorator
+@inline const INITIAL_CAP: usize = 1 << 16;
+
+let base: usize = 0;
+let cap: usize = 0;
+let len: usize = 0;
+let recordMode: i32 = MODE_NDJSON;
+let recordsInCall: i32 = 0;
+
+/** Pointer to the first output byte of the current call. */
+export function outPtr(): usize {
+  return base;
+}
+
+/** Number of output bytes written in the current call. */
+export function outLen(): i32 {
+  return <i32>len;
+}
+
+/** Number of records written in the current call. */
+export function outRecords(): i32 {
+  return recordsInCall;
+}
+
+/** Starts a new host call: drops what the host has already read and sets the record separator. */
+export function outReset(mode: i32): void {
+  if (base == 0) {
+    base = heap.alloc(INITIAL_CAP);
+    cap = INITIAL_CAP;
+  }
+  len = 0;
+  recordsInCall = 0;
+  recordMode = mode;
+}
+
+/** Makes room for n more bytes and returns the write position. */
+export function reserve(n: usize): usize {
+  if (len + n > cap) {
+    let c = cap << 1;
+    while (len + n > c) c <<= 1;
+    base = heap.realloc(base, c);
+    cap = c;
+  }
+  return base + len;
+}
+
+/** Marks n bytes at the write position as written. */
+// @ts-ignore: decorator
+@inline export function commit(n: usize): void {
+  len += n;
+}
+
+/** Opens a record: writes the separator that the current mode needs before it. */
+export function beginRecord(): void {
+  if (recordMode == MODE_ARRAY && recordsInCall > 0) putByte(0x2c); // ,
+}
+
+/** Closes a record. */
+export function endRecord(): void {
+  if (recordMode == MODE_NDJSON) putByte(0x0a);
+  recordsInCall++;
+}
+
+/** Appends one byte. */
+export function putByte(b: u32): void {
+  const p = reserve(1);
+  store<u8>(p, <u8>b);
+  len += 1;
+}
+
+/** Appends n raw bytes from linear memory. */
+export function putBytes(src: usize, n: usize): void {
+  const p = reserve(n);
+  memory.copy(p, src, n);
+  len += n;
+}
+
+/** Appends an ASCII string constant (keys, punctuation); non-ASCII is not expected here. */
+export function putAscii(s: string): void {
+  const n = <usize>s.length;
+  const p = reserve(n);
+  const src = changetype<usize>(s);
+  for (let i: usize = 0; i < n; i++) {
+    store<u8>(p + i, <u8>load<u16>(src + (i << 1)));
+  }
+  len += n;
+}
+
+/** Appends an unsigned decimal number. */
+export function putU64(v: u64): void {
+  const p = reserve(20);
+  let digits = 1;
+  let t = v;
+  while (t >= 10) {
+    t /= 10;
+    digits++;
+  }
+  let i = digits;
+  do {
+    i--;
+    store<u8>(p + i, <u8>(0x30 + <u32>(v % 10)));
+    v /= 10;
+  } while (v != 0);
+  len += digits;
+}
+
+/** Appends a signed decimal number. */
+export function putI64(v: i64): void {
+  if (v < 0) {
+    putByte(0x2d);
+    putU64(<u64>(-v));
+  } else {
+    putU64(<u64>v);
+  }
+}
+
+/** Appends `n` as exactly `width` zero-padded decimal digits. */
+export function putPadded(v: u32, width: i32): void {
+  const p = reserve(<usize>width);
+  for (let i = width - 1; i >= 0; i--) {
+    store<u8>(p + i, <u8>(0x30 + v % 10));
+    v /= 10;
+  }
+  len += width;
+}
+
+/**
+ * Appends bytes as the inside of a JSON string: escapes quotes, backslashes and control
+ * characters, and replaces invalid UTF-8 with U+FFFD so the output is always valid JSON.
+ */
+export function putJsonText(src: usize, n: usize): void {
+  // Worst case: every byte becomes a 6-byte \u00XX escape (or 3-byte U+FFFD).
+  let p = reserve(n * 6);
+  let i: usize = 0;
+  while (i < n) {
+    const c = <u32>load<u8>(src + i);
+    if (c >= 0x20 && c < 0x80) {
+      if (c == 0x22 || c == 0x5c) {
+        store<u8>(p, 0x5c);
+        store<u8>(p + 1, <u8>c);
+        p += 2;
+      } else {
+        store<u8>(p, <u8>c);
+        p += 1;
+      }
+      i += 1;
+      continue;
+    }
+    if (c < 0x20) {
+      p = putControlEscape(p, c);
+      i += 1;
+      continue;
+    }
+    const seq = utf8SequenceLength(src + i, n - i);
+    if (seq == 0) {
+      // invalid byte: U+FFFD
+      store<u8>(p, 0xef);
+      store<u8>(p + 1, 0xbf);
+      store<u8>(p + 2, 0xbd);
+      p += 3;
+      i += 1;
+    } else {
+      memory.copy(p, src + i, seq);
+      p += seq;
+      i += seq;
+    }
+  }
+  len = p - base;
+}
+
+function putControlEscape(p: usize, c: u32): usize {
+  store<u8>(p, 0x5c);
+  if (c == 0x0a) { store<u8>(p + 1, 0x6e); return p + 2; }
+  if (c == 0x0d) { store<u8>(p + 1, 0x72); return p + 2; }
+  if (c == 0x09) { store<u8>(p + 1, 0x74); return p + 2; }
+  store<u8>(p + 1, 0x75); // u
+  store<u8>(p + 2, 0x30);
+  store<u8>(p + 3, 0x30);
+  store<u8>(p + 4, <u8>(0x30 + (c >> 4)));
+  const lo = c & 15;
+  store<u8>(p + 5, <u8>(lo < 10 ? 0x30 + lo : 0x57 + lo));
+  return p + 6;
+}
+
+/** Length of the well-formed UTF-8 sequence at p (2-4), or 0 if it is not well formed. */
+function utf8SequenceLength(p: usize, avail: usize): usize {
+  const c = <u32>load<u8>(p);
+  let need: usize = 0;
+  let min: u32 = 0;
+  let cp: u32 = 0;
+  if (c >= 0xc2 && c <= 0xdf) { need = 2; cp = c & 0x1f; min = 0x80; }
+  else if (c >= 0xe0 && c <= 0xef) { need = 3; cp = c & 0x0f; min = 0x800; }
+  else if (c >= 0xf0 && c <= 0xf4) { need = 4; cp = c & 0x07; min = 0x10000; }
+  else return 0;
+  if (need > avail) return 0;
+  for (let k: usize = 1; k < need; k++) {
+    const b = <u32>load<u8>(p + k);
+    if ((b & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return need;
+}
