@@ -27,23 +27,31 @@ import { beginRecord, endRecord, putAscii, putU64 } from "./output";
 import { putIsoTime } from "./clock";
 
 // ── counters (the stats record) ──────────────────────────────────────────────────────────────
-let linesRead: u64 = 0;
-let blankLines: u64 = 0;
-let packetLines: u64 = 0;
-let flowLines: u64 = 0;
-let uncorrelatedLines: u64 = 0;
-let otherLines: u64 = 0;
-let stateLines: u64 = 0;
-let natLines: u64 = 0;
-let missedLines: u64 = 0;
-let hexLines: u64 = 0;
-let statusLines: u64 = 0;
-let unparsedLines: u64 = 0;
-let packetsIn: u64 = 0;
-let bytesIn: u64 = 0;
-let flowsEmitted: u64 = 0;
-let evictions: u64 = 0;
-let missedEntries: u64 = 0;
+
+/** Where every line went, and what the table did. One static block, so a snapshot copies it whole. */
+@unmanaged
+export class Counters {
+  linesRead: u64;
+  blankLines: u64;
+  packetLines: u64;
+  flowLines: u64;
+  uncorrelatedLines: u64;
+  otherLines: u64;
+  stateLines: u64;
+  natLines: u64;
+  missedLines: u64;
+  hexLines: u64;
+  statusLines: u64;
+  unparsedLines: u64;
+  packetsIn: u64;
+  bytesIn: u64;
+  flowsEmitted: u64;
+  evictions: u64;
+  missedEntries: u64;
+}
+
+/** The engine's counters. */
+export const counters = changetype<Counters>(memory.data(offsetof<Counters>()));
 
 /** Engine clock: the latest event time seen (µs since the epoch), 0 before the first dated line. */
 let clockUs: i64 = 0;
@@ -57,9 +65,7 @@ const KEY: usize = memory.data(40);
 export function engineInit(): void {
   tableInit(config.capacity);
   setDateContext(config.year, config.utcOffsetMinutes);
-  linesRead = blankLines = packetLines = flowLines = uncorrelatedLines = otherLines = 0;
-  stateLines = natLines = missedLines = hexLines = statusLines = unparsedLines = 0;
-  packetsIn = bytesIn = flowsEmitted = evictions = missedEntries = 0;
+  memory.fill(changetype<usize>(counters), 0, offsetof<Counters>());
   clockUs = 0;
   nextSweepUs = i64.MAX_VALUE;
 }
@@ -69,35 +75,41 @@ export function engineClock(): i64 {
   return clockUs;
 }
 
+/** Sets the clock from a snapshot; the next line or tick re-plans the sweep. */
+export function restoreClock(t: i64): void {
+  clockUs = t;
+  nextSweepUs = 0;
+}
+
 /** Processes one line (without its newline) and writes every record that became due. */
 export function processLine(start: usize, n: i32): void {
-  linesRead++;
+  counters.linesRead++;
   const kind = parseLine(start, n);
   const r = line;
   if (kind == KIND_BLANK) {
-    blankLines++;
+    counters.blankLines++;
     return;
   }
   if (r.hasTime) advanceClock(r.timeUs);
   const observer = r.observerLen > 0 ? intern(r.observerPtr, r.observerLen) : EMPTY_ID;
   if (kind == KIND_PACKET) {
-    packetLines++;
+    counters.packetLines++;
     if (r.why == 0) {
       packet(observer);
       return;
     }
-    uncorrelatedLines++;
+    counters.uncorrelatedLines++;
   } else if (kind == KIND_UNPARSED) {
-    unparsedLines++;
+    counters.unparsedLines++;
   } else {
-    otherLines++;
-    if (kind == KIND_STATE) stateLines++;
-    else if (kind == KIND_NAT) natLines++;
+    counters.otherLines++;
+    if (kind == KIND_STATE) counters.stateLines++;
+    else if (kind == KIND_NAT) counters.natLines++;
     else if (kind == KIND_MISSED) {
-      missedLines++;
-      missedEntries += missedCount(r.msgPtr, r.msgLen);
-    } else if (kind == KIND_HEX) hexLines++;
-    else if (kind == KIND_STATUS) statusLines++;
+      counters.missedLines++;
+      counters.missedEntries += missedCount(r.msgPtr, r.msgLen);
+    } else if (kind == KIND_HEX) counters.hexLines++;
+    else if (kind == KIND_STATUS) counters.statusLines++;
   }
   writeForwarded(r, start, n, kind, r.why, observer, clockUs);
 }
@@ -161,7 +173,7 @@ function schedule(f: Flow, c: u32, t: i64): void {
 
 function emit(f: Flow, reason: u8): void {
   writeFlow(f, reason);
-  flowsEmitted++;
+  counters.flowsEmitted++;
   tableRemove(f);
 }
 
@@ -178,14 +190,14 @@ export function flushAll(): void {
 }
 
 /** Evicts the least recently seen flow (table full): reported, never dropped. */
-function evictOldest(): void {
+export function evictOldest(): void {
   let oldest: Flow | null = null;
   for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
     const f = listHead(c);
     if (f !== null && (oldest === null || f.lastUs < oldest.lastUs)) oldest = f;
   }
   if (oldest !== null) {
-    evictions++;
+    counters.evictions++;
     emit(oldest, END_LACK_OF_RESOURCES);
   }
 }
@@ -198,9 +210,9 @@ function packet(observer: u16): void {
   const proto = r.proto;
   const count = <u64>r.count;
   const bytes = count * <u64>r.plen;
-  packetsIn += count;
-  bytesIn += bytes;
-  flowLines++;
+  counters.packetsIn += count;
+  counters.bytesIn += bytes;
+  counters.flowLines++;
 
   // Key ports: TCP/UDP ports; ICMP (type, counterpart type) or (type, code) one-way (§2.2).
   let sport: u32 = 0;
@@ -268,7 +280,7 @@ function packet(observer: u16): void {
       f = null;
     } else if (config.activeTimeoutUs > 0 && t - f.firstUs >= config.activeTimeoutUs) {
       writeFlow(f, END_ACTIVE_TIMEOUT);
-      flowsEmitted++;
+      counters.flowsEmitted++;
       restartCounters(f, t);
     }
   }
@@ -397,24 +409,24 @@ export function writeStats(): void {
     putAscii('",');
   }
   putAscii('"ecs":{"version":"8.17.0"},"event":{"kind":"metric","module":"ipmon","dataset":"ipmon.stats"},"ipmon":{"record_type":"stats","stats":{');
-  putAscii('"lines_read":'); putU64(linesRead);
-  putAscii(',"blank_lines":'); putU64(blankLines);
-  putAscii(',"packet_lines":'); putU64(packetLines);
-  putAscii(',"flow_lines":'); putU64(flowLines);
-  putAscii(',"uncorrelated_lines":'); putU64(uncorrelatedLines);
-  putAscii(',"other_lines":'); putU64(otherLines);
-  putAscii(',"state_lines":'); putU64(stateLines);
-  putAscii(',"nat_lines":'); putU64(natLines);
-  putAscii(',"missed_lines":'); putU64(missedLines);
-  putAscii(',"missed_entries":'); putU64(missedEntries);
-  putAscii(',"hexdump_lines":'); putU64(hexLines);
-  putAscii(',"status_lines":'); putU64(statusLines);
-  putAscii(',"unparsed_lines":'); putU64(unparsedLines);
-  putAscii(',"packets":'); putU64(packetsIn);
-  putAscii(',"bytes":'); putU64(bytesIn);
-  putAscii(',"flows_emitted":'); putU64(flowsEmitted);
+  putAscii('"lines_read":'); putU64(counters.linesRead);
+  putAscii(',"blank_lines":'); putU64(counters.blankLines);
+  putAscii(',"packet_lines":'); putU64(counters.packetLines);
+  putAscii(',"flow_lines":'); putU64(counters.flowLines);
+  putAscii(',"uncorrelated_lines":'); putU64(counters.uncorrelatedLines);
+  putAscii(',"other_lines":'); putU64(counters.otherLines);
+  putAscii(',"state_lines":'); putU64(counters.stateLines);
+  putAscii(',"nat_lines":'); putU64(counters.natLines);
+  putAscii(',"missed_lines":'); putU64(counters.missedLines);
+  putAscii(',"missed_entries":'); putU64(counters.missedEntries);
+  putAscii(',"hexdump_lines":'); putU64(counters.hexLines);
+  putAscii(',"status_lines":'); putU64(counters.statusLines);
+  putAscii(',"unparsed_lines":'); putU64(counters.unparsedLines);
+  putAscii(',"packets":'); putU64(counters.packetsIn);
+  putAscii(',"bytes":'); putU64(counters.bytesIn);
+  putAscii(',"flows_emitted":'); putU64(counters.flowsEmitted);
   putAscii(',"flows_open":'); putU64(tableUsed());
-  putAscii(',"evictions":'); putU64(evictions);
+  putAscii(',"evictions":'); putU64(counters.evictions);
   putAscii(',"table_high_water":'); putU64(tableHighWater());
   putAscii(',"table_capacity":'); putU64(config.capacity);
   putAscii('}}}');

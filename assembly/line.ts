@@ -196,6 +196,23 @@ export function setDateContext(year: i32, offsetMinutes: i32): void {
   lastLocalDayUs = -1;
 }
 
+/** Bytes of date context a snapshot carries (see dateContextSave). */
+export const DATE_CONTEXT_SIZE: i32 = 16;
+
+/** Writes the date context learnt from the log (syslog year roll-over, last date) at ptr. */
+export function dateContextSave(ptr: usize): void {
+  store<i32>(ptr, syslogYear);
+  store<i32>(ptr, lastSyslogMonth, 4);
+  store<i64>(ptr, lastLocalDayUs, 8);
+}
+
+/** Restores a date context written by dateContextSave. */
+export function dateContextLoad(ptr: usize): void {
+  syslogYear = load<i32>(ptr);
+  lastSyslogMonth = load<i32>(ptr, 4);
+  lastLocalDayUs = load<i64>(ptr, 8);
+}
+
 /** Supplies a date for lines that carry only a time of day (e.g. a host that knows the record time). */
 export function setFallbackDay(utcUs: i64): void {
   const local = utcUs + utcOffsetUs;

@@ -5,7 +5,9 @@
 
 import { engineInit } from "./engine";
 
-export { node_input, node_configure, node_process, node_advance, node_flush, node_stats, out_ptr, out_len } from "./hosts/node";
+export {
+  node_input, node_configure, node_process, node_advance, node_flush, node_stats, node_snapshot, node_restore, out_ptr, out_len,
+} from "./hosts/node";
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
 
 // Defaults until a host configures the module.

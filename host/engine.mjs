@@ -139,6 +139,27 @@ export class FlowEngine {
     return Buffer.concat([this.drain(), this.flush(), this.stats()]);
   }
 
+  /**
+   * The whole engine state (flows, clock, counters, names) as a versioned binary blob. The
+   * unfinished last line is not part of it: hosts keep their own input position.
+   */
+  snapshot() {
+    return this.#output(this.#call(() => this.x.node_snapshot()));
+  }
+
+  /**
+   * Loads a blob from snapshot() into this (fresh) engine. Returns the NDJSON of flows that no
+   * longer fit the table (usually empty); throws an Error naming the problem for a corrupt,
+   * truncated or foreign blob, leaving the engine unchanged.
+   */
+  restore(blob) {
+    const ptr = this.x.node_input(blob.length);
+    new Uint8Array(this.x.memory.buffer, ptr, blob.length).set(blob);
+    const rc = this.#call(() => this.x.node_restore(blob.length));
+    if (rc < 0) throw new Error(`cannot restore state: ${this.#output(this.x.out_len()).toString('utf8')}`);
+    return this.#output(rc);
+  }
+
   /** Bytes of linear memory in use by the instance. */
   memoryBytes() {
     return this.x.memory.buffer.byteLength;

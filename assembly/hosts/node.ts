@@ -9,12 +9,15 @@
 //   node_advance(t)   → the clock is now t µs of event time (never moves back); sweeps.
 //   node_flush()      → every open flow is reported with end reason forced_end.
 //   node_stats()      → one stats record.
+//   node_snapshot()   → the engine state as a binary blob (snapshot.ts); node_restore(n) loads
+//                       one from the input buffer (-1 and a message if it is corrupt/foreign).
 // Output of a call is valid until the next call. Memory may grow during any call, so the host
 // re-creates its views of memory.buffer after each one.
 
 import { applyConfig, configError } from "../config";
 import { advanceClock, engineInit, flushAll, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../output";
+import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
 
 let input: usize = 0;
 let inputCap: usize = 0;
@@ -85,5 +88,26 @@ export function out_ptr(): usize {
 
 /** Length of the output of the last call (also returned by most calls). */
 export function out_len(): i32 {
+  return outLen();
+}
+
+/** Writes the engine state as a versioned binary blob (the output); returns its length. */
+export function node_snapshot(): i32 {
+  outReset(MODE_NDJSON);
+  writeSnapshot();
+  return outLen();
+}
+
+/**
+ * Restores engine state from the blob in the first n input bytes. Returns the output length
+ * (records of flows that no longer fit the table, usually 0), or -1 with the reason as output.
+ */
+export function node_restore(n: i32): i32 {
+  outReset(MODE_NDJSON);
+  if (!restoreSnapshot(input, <usize>n)) {
+    const msg = String.UTF8.encode(snapshotError());
+    putJsonText(changetype<usize>(msg), <usize>msg.byteLength);
+    return -1;
+  }
   return outLen();
 }

@@ -1,0 +1,157 @@
+// Engine state as one versioned binary blob, so a host can checkpoint and resume without
+// losing a flow or counting a line twice (the host stores the input position beside it).
+//
+//   0  "IPMFSNAP"                magic
+//   8  u32 version               SNAPSHOT_VERSION
+//  12  u32 slot size             Flow layout guard: a blob from another build is refused
+//  16  u32 counters size
+//  20  u32 name count            names[1..n-1] follow (id 0 is the empty name)
+//  24  u32 flow count
+//  28  u32 reserved (0)
+//  32  i64 engine clock
+//  40  date context (DATE_CONTEXT_SIZE bytes)
+//  ..  counters block
+//  ..  names: u16 length + bytes, in id order
+//  ..  flows: raw Flow slots, timer class by timer class, each list in its order
+//  ..  u32 FNV-1a checksum of everything before it
+//
+// Names are stored as text and re-interned on restore: ids are per process, text is not.
+
+import { counters, Counters, engineClock, evictOldest, restoreClock } from "./engine";
+import {
+  Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, hashKey, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
+} from "./flowtable";
+import { hashBytes, intern, nameCount, nameLen, namePtr } from "./intern";
+import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./line";
+import { commit, putAscii, reserve, outLen, outPtr } from "./output";
+
+// @ts-ignore: decorator
+@inline const SNAPSHOT_VERSION: u32 = 1;
+// @ts-ignore: decorator
+@inline const HEADER_SIZE: usize = 40;
+
+let restoreError: string = "";
+
+/** Why the last restore failed, "" if it did not. */
+export function snapshotError(): string {
+  return restoreError;
+}
+
+/** Appends the snapshot blob to the output buffer. */
+export function writeSnapshot(): void {
+  const start = outLen();
+  const names = nameCount();
+  const flows = tableUsed();
+  const countersSize = offsetof<Counters>();
+  let p = reserve(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
+  putMagic(p);
+  store<u32>(p, SNAPSHOT_VERSION, 8);
+  store<u32>(p, SLOT_SIZE, 12);
+  store<u32>(p, <u32>countersSize, 16);
+  store<u32>(p, names, 20);
+  store<u32>(p, flows, 24);
+  store<u32>(p, 0, 28);
+  store<i64>(p, engineClock(), 32);
+  dateContextSave(p + HEADER_SIZE);
+  memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
+  commit(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
+  for (let id: u32 = 1; id < names; id++) {
+    const n = nameLen(<u16>id);
+    p = reserve(2 + <usize>n);
+    store<u16>(p, <u16>n);
+    memory.copy(p + 2, namePtr(<u16>id), <usize>n);
+    commit(2 + <usize>n);
+  }
+  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+    let f = listHead(c);
+    while (f !== null) {
+      p = reserve(SLOT_SIZE);
+      memory.copy(p, changetype<usize>(f), SLOT_SIZE);
+      commit(SLOT_SIZE);
+      f = f.next == NIL ? null : flowAt(f.next);
+    }
+  }
+  const blob = outPtr() + <usize>start;
+  const sum = hashBytes(blob, outLen() - start);
+  p = reserve(4);
+  store<u32>(p, sum);
+  commit(4);
+}
+
+function putMagic(p: usize): void {
+  store<u64>(p, 0x50414e5346504d49); // "IPMFSNAP" little-endian
+}
+
+/**
+ * Loads a blob written by writeSnapshot into the current (freshly initialised) engine.
+ * Returns false with snapshotError() set if the blob is truncated, corrupt or foreign; the
+ * engine is then left as it was. Flows beyond the current capacity are reported as evicted.
+ */
+export function restoreSnapshot(blob: usize, n: usize): bool {
+  restoreError = "";
+  const countersSize = offsetof<Counters>();
+  const fixed = HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize;
+  if (n < fixed + 4) return fail("state blob is truncated");
+  if (load<u64>(blob) != 0x50414e5346504d49) return fail("not an ipmon-flow state blob");
+  if (load<u32>(blob, 8) != SNAPSHOT_VERSION) return fail("state blob version " + load<u32>(blob, 8).toString() + " is not supported");
+  if (load<u32>(blob, 12) != SLOT_SIZE || load<u32>(blob, 16) != <u32>countersSize) {
+    return fail("state blob was written by an incompatible build");
+  }
+  if (hashBytes(blob, <i32>(n - 4)) != load<u32>(blob + n - 4)) return fail("state blob checksum mismatch (corrupt)");
+  const names = load<u32>(blob, 20);
+  const flows = load<u32>(blob, 24);
+  // Walk the names once to check bounds before changing anything.
+  let p = blob + fixed;
+  const end = blob + n - 4;
+  for (let id: u32 = 1; id < names; id++) {
+    if (p + 2 > end) return fail("state blob is truncated (names)");
+    p += 2 + <usize>load<u16>(p);
+  }
+  if (p > end || <u64>(end - p) != <u64>flows * <u64>SLOT_SIZE) return fail("state blob is truncated (flows)");
+  // Re-intern names: old id → new id, kept in a scratch table.
+  const remap = heap.alloc(<usize>(names < 1 ? 1 : names) * 2);
+  store<u16>(remap, 0);
+  p = blob + fixed;
+  for (let id: u32 = 1; id < names; id++) {
+    const len = <i32>load<u16>(p);
+    store<u16>(remap + (<usize>id << 1), intern(p + 2, len));
+    p += 2 + <usize>len;
+  }
+  restoreClock(load<i64>(blob, 32));
+  dateContextLoad(blob + HEADER_SIZE);
+  memory.copy(changetype<usize>(counters), blob + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, countersSize);
+  for (let i: u32 = 0; i < flows; i++) {
+    const src = p + <usize>i * SLOT_SIZE;
+    const saved = changetype<Flow>(src);
+    // observer is part of the key: fix it before hashing
+    const observer = mapId(remap, names, saved.observer);
+    store<u16>(KEY_SCRATCH, observer, 38);
+    memory.copy(KEY_SCRATCH, src, 38);
+    const h = hashKey(KEY_SCRATCH);
+    if (tableFind(KEY_SCRATCH, h) !== null) continue; // duplicate in a tampered blob: keep the first
+    if (tableFull()) evictOldest();
+    const f = tableInsert(KEY_SCRATCH, h);
+    // everything after the list links comes across as is
+    const linksEnd: usize = offsetof<Flow>("next") + 4;
+    memory.copy(changetype<usize>(f) + linksEnd, src + linksEnd, <usize>SLOT_SIZE - linksEnd);
+    f.ingressIf = mapId(remap, names, saved.ingressIf);
+    f.egressIf = mapId(remap, names, saved.egressIf);
+    f.rule = mapId(remap, names, saved.rule);
+    const cls = <u32>saved.timerClass;
+    f.timerClass = <u8>TIMER_CLASSES;
+    listAppend(f, cls < TIMER_CLASSES ? cls : 2, saved.timerUs);
+  }
+  heap.free(remap);
+  return true;
+}
+
+const KEY_SCRATCH: usize = memory.data(40);
+
+function mapId(remap: usize, names: u32, id: u16): u16 {
+  return <u32>id < names ? load<u16>(remap + (<usize>id << 1)) : 0;
+}
+
+function fail(msg: string): bool {
+  restoreError = msg;
+  return false;
+}
