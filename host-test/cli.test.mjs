@@ -1,0 +1,127 @@
+// The ipmon-flow command: files, stdin, .gz, options, errors and exit codes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { correlate, parseNdjson } from '../host/index.mjs';
+
+const CLI = fileURLToPath(new URL('../host/cli.mjs', import.meta.url));
+const SAMPLE = fileURLToPath(new URL('../fixtures/sample.log', import.meta.url));
+
+function run(args, input) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ipmon-flow-cli-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+
+test('a file gives the same records as the library', async () => {
+  const r = run(['--year', '2026', SAMPLE]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, '');
+  const lib = await correlate(readFileSync(SAMPLE), { year: 2026 });
+  assert.deepEqual(parseNdjson(Buffer.from(r.out)), lib);
+});
+
+test('stdin, "-" and a .gz file give the same output', () => {
+  const text = readFileSync(SAMPLE);
+  const gz = join(tmp, 'sample.log.gz');
+  writeFileSync(gz, gzipSync(text));
+  const a = run(['--year', '2026'], text);
+  const b = run(['--year', '2026', '-'], text);
+  const c = run(['--year', '2026', gz]);
+  assert.equal(a.code, 0);
+  assert.equal(a.out, b.out);
+  assert.equal(a.out, c.out);
+  assert.ok(a.out.includes('"record_type":"flow"'));
+});
+
+test('several files are one stream, in order (rotated logs)', () => {
+  const lines = readFileSync(SAMPLE, 'utf8').split('\n');
+  const p1 = join(tmp, 'part1.log');
+  const p2 = join(tmp, 'part2.log');
+  writeFileSync(p1, lines.slice(0, 12).join('\n') + '\n');
+  writeFileSync(p2, lines.slice(12).join('\n'));
+  const whole = run(['--year', '2026', SAMPLE]);
+  const parts = run(['--year', '2026', p1, p2]);
+  assert.equal(parts.code, 0);
+  assert.equal(parts.out, whole.out);
+});
+
+test('a last line without a newline is still read', () => {
+  const r = run(['--year', '2026'], readFileSync(SAMPLE, 'utf8').trimEnd());
+  const stats = parseNdjson(Buffer.from(r.out)).at(-1).ipmon.stats;
+  assert.equal(stats.lines_read, 27);
+});
+
+test('--help and --version exit 0', () => {
+  const h = run(['--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.out, /Usage: ipmon-flow/);
+  const v = run(['--version']);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('bad options, bad values and bad config exit 2 with a message naming the problem', () => {
+  const cases = [
+    [['--nope'], /Unknown option '--nope'/],
+    [['--udp-timeout', 'soon'], /--udp-timeout needs a number/],
+    [['--capacity', '3'], /'capacity' must be a whole number from 16/],
+    [['--utc-offset', '+99:00'], /'utc_offset' must look like/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = run([...args, SAMPLE]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, msg);
+    assert.equal(r.out, '');
+  }
+  const cfg = join(tmp, 'bad.json');
+  writeFileSync(cfg, '{"udp_timout": 10}');
+  const r = run(['--config', cfg, SAMPLE]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown configuration key 'udp_timout'/);
+  writeFileSync(cfg, '{"udp_timeout": 10,}');
+  assert.match(run(['--config', cfg, SAMPLE]).err, /not valid JSON/);
+});
+
+test('an unreadable input exits 1 before any output', () => {
+  const r = run([SAMPLE, join(tmp, 'missing.log')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /cannot read .*missing\.log: no such file/);
+  assert.equal(r.out, '');
+  const d = run([tmp]);
+  assert.equal(d.code, 1);
+  assert.match(d.err, /EISDIR/);
+});
+
+test('a corrupt .gz reports the error, still emits what was read, and exits 1', () => {
+  const gz = join(tmp, 'broken.log.gz');
+  const full = gzipSync(readFileSync(SAMPLE));
+  writeFileSync(gz, full.subarray(0, full.length - 20));
+  const r = run(['--year', '2026', gz]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /error reading .*broken\.log\.gz/);
+  const records = parseNdjson(Buffer.from(r.out));
+  assert.equal(records.at(-1).ipmon.record_type, 'stats');
+});
+
+test('config flags reach the module: a short UDP timeout splits a DNS flow', () => {
+  const lines = [
+    '26/07/2021 09:00:00.000000 em0 @0:1 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '26/07/2021 09:00:20.000000 em0 @0:1 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN',
+  ].join('\n');
+  const flows = (args) => parseNdjson(Buffer.from(run(args, lines).out)).filter((r) => r.ipmon.record_type === 'flow');
+  assert.equal(flows([]).length, 1);
+  const split = flows(['--udp-timeout', '10']);
+  assert.equal(split.length, 2);
+  assert.equal(split[0].ipmon.end_reason, 'idle_timeout');
+  assert.equal(flows(['--no-stats']).length, 1);
+  assert.equal(run(['--no-stats'], lines).out.includes('"stats"'), false);
+});
