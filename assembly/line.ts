@@ -245,6 +245,23 @@ function eat(s: string): bool {
   return true;
 }
 
+/** Consumes 4 bytes if they equal `word` (little-endian): the hot separators " -> ", " PR ". */
+// @ts-ignore: decorator
+@inline function eat4(word: u32): bool {
+  if (p + 4 <= e && load<u32>(p) == word) {
+    p += 4;
+    return true;
+  }
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline const ARROW: u32 = 0x203e2d20; // " -> "
+// @ts-ignore: decorator
+@inline const PR: u32 = 0x20525020; // " PR "
+// @ts-ignore: decorator
+@inline const LEN: u32 = 0x6e656c20; // " len" (then a space)
+
 // @ts-ignore: decorator
 @inline function eatByte(c: u32): bool {
   if (p < e && <u32>load<u8>(p) == c) {
@@ -256,8 +273,19 @@ function eat(s: string): bool {
 
 /** End of the token at the cursor (next space or end of line). */
 function tokenEnd(): usize {
-  let q = p;
-  while (q < e && load<u8>(q) != 0x20) q++;
+  return findByte(p, e, 0x20);
+}
+
+/** Position of the first byte c in [q, end), or end; eight bytes at a time (SWAR). */
+export function findByte(q: usize, end: usize, c: u32): usize {
+  const pattern = <u64>c * 0x0101010101010101;
+  while (q + 8 <= end) {
+    const x = load<u64>(q) ^ pattern;
+    const hit = (x - 0x0101010101010101) & ~x & 0x8080808080808080;
+    if (hit != 0) return q + <usize>(ctz(hit) >> 3);
+    q += 8;
+  }
+  while (q < end && <u32>load<u8>(q) != c) q++;
   return q;
 }
 
@@ -700,20 +728,20 @@ function body(r: LineRecord): u8 {
   endpointWhy = 0;
   if (!endpoint(LINE_SRC, v6Flags)) return unparsed(WHY_BAD_ENDPOINT);
   const sport = endpointPort;
-  if (!eat(" -> ")) return unparsed(WHY_BAD_ENDPOINT);
+  if (!eat4(ARROW)) return unparsed(WHY_BAD_ENDPOINT);
   if (!endpoint(LINE_DST, v6Flags + 1)) return unparsed(WHY_BAD_ENDPOINT);
   const dport = endpointPort;
   if (endpointWhy == WHY_BAD_ENDPOINT) return unparsed(WHY_BAD_ENDPOINT);
   if (endpointWhy == 0 && load<bool>(v6Flags) != load<bool>(v6Flags + 1)) return unparsed(WHY_BAD_ENDPOINT);
   r.isV6 = load<bool>(v6Flags);
-  if (!eat(" PR ")) return unparsed(WHY_BAD_PROTO);
+  if (!eat4(PR)) return unparsed(WHY_BAD_PROTO);
   const protoStart = p;
   const protoEnd = tokenEnd();
   const proto = protocolFromName(protoStart, <i32>(protoEnd - protoStart));
   if (proto < 0 && endpointWhy == 0) endpointWhy = WHY_UNKNOWN_PROTO;
   r.proto = proto < 0 ? 255 : <u32>proto;
   p = protoEnd;
-  if (!eat(" len ")) return unparsed(WHY_BAD_LEN);
+  if (!eat4(LEN) || !eatByte(0x20)) return unparsed(WHY_BAD_LEN);
   const hl = number();
   if (hl < 0 || !eatByte(0x20)) return unparsed(WHY_BAD_LEN);
   r.hl = <u32>hl;
@@ -759,7 +787,8 @@ function body(r: LineRecord): u8 {
 
 /** " -FLAGS" and, with ipmon -v, " SEQ ACK WIN" (§4.7). */
 function tcpFlags(r: LineRecord): bool {
-  if (!eat(" -")) return false;
+  if (p + 2 > e || load<u16>(p) != 0x2d20) return false; // " -"
+  p += 2;
   let f: u32 = 0;
   while (p < e) {
     const c = at(0);

@@ -97,18 +97,21 @@ export class FlowEngine {
 
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
   push(chunk) {
-    let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    if (this.pending) {
-      bytes = Buffer.concat([this.pending, bytes]);
-      this.pending = null;
-    }
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const cut = bytes.lastIndexOf(NEWLINE);
     if (cut < 0) {
-      this.pending = Buffer.from(bytes);
+      this.pending = this.pending ? Buffer.concat([this.pending, bytes]) : Buffer.from(bytes);
       return EMPTY;
     }
-    if (cut + 1 < bytes.length) this.pending = Buffer.from(bytes.subarray(cut + 1));
-    return this.#process(bytes.subarray(0, cut + 1));
+    // The unfinished line from last time and the whole lines of this chunk go straight into
+    // the module's input buffer: one copy, no concatenation.
+    const head = this.pending ? this.pending.length : 0;
+    const n = head + cut + 1;
+    const view = this.inputView(n);
+    if (head) view.set(this.pending, 0);
+    view.set(bytes.subarray(0, cut + 1), head);
+    this.pending = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : null;
+    return this.processFilled(n);
   }
 
   /** Tells the engine that event time is now `us` (µs since the epoch); reports expired flows. */

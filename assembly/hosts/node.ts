@@ -17,6 +17,7 @@
 import { applyConfig, configError } from "../config";
 import { advanceClock, engineInit, flushAll, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../output";
+import { findByte } from "../line";
 import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
 
 let input: usize = 0;
@@ -52,8 +53,7 @@ export function node_process(n: i32): i32 {
   let p = input;
   const end = input + <usize>n;
   while (p < end) {
-    let q = p;
-    while (q < end && load<u8>(q) != 0x0a) q++;
+    const q = findByte(p, end, 0x0a);
     processLine(p, <i32>(q - p));
     p = q + 1;
   }

@@ -1,0 +1,105 @@
+// npm run bench: throughput and memory figures, printed (never asserted: these machines are
+// shared and noisy, so every figure is a median of interleaved runs, with ratios measured
+// side by side in the same run).
+//
+//   1. the ipmon-flow CLI end to end on a generated log of ≥ 1M lines (lines/s)
+//   2. the same log through the engine in-process (no file or stdout I/O), for comparison
+//   3. bytes of linear memory per tracked flow (measured from memory growth)
+//   4. every bench/*.bench.mjs (e.g. the Fluent Bit entry point) via its run()
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FlowEngine } from '../host/engine.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LINES = Number(process.env.BENCH_LINES || 1_000_000);
+const RUNS = Number(process.env.BENCH_RUNS || 5);
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function runNode(args, { stdout = 'ignore', stdin = 'ignore' } = {}) {
+  return new Promise((resolve, reject) => {
+    const out = stdout === 'null' ? openSync('/dev/null', 'w') : stdout;
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { stdio: [stdin, out, 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (typeof out === 'number') closeSync(out);
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}`));
+      else resolve(Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+  });
+}
+
+async function generate(dir) {
+  const file = join(dir, 'bench.log');
+  const out = createWriteStream(file);
+  const gen = spawn(process.execPath, [join(ROOT, 'host-test/lib/generator.mjs'), '--lines', String(LINES), '--seed', '7', '--format', 'mixed']);
+  gen.stdout.pipe(out);
+  await new Promise((resolve, reject) => {
+    out.on('finish', resolve);
+    gen.on('error', reject);
+  });
+  return file;
+}
+
+function engineRun(buf, config) {
+  const engine = new FlowEngine(config);
+  const t0 = process.hrtime.bigint();
+  const CHUNK = 1 << 20;
+  let outBytes = 0;
+  for (let i = 0; i < buf.length; i += CHUNK) outBytes += engine.push(buf.subarray(i, i + CHUNK)).length;
+  outBytes += engine.end().length;
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, outBytes };
+}
+
+function memoryPerFlow() {
+  const small = new FlowEngine({ capacity: 1 << 16 }).memoryBytes();
+  const large = new FlowEngine({ capacity: 1 << 19 }).memoryBytes();
+  return (large - small) / ((1 << 19) - (1 << 16));
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'ipmon-flow-bench-'));
+  try {
+    const file = await generate(dir);
+    const size = statSync(file).size;
+    const lines = readFileSync(file, 'utf8').split('\n').length - 1;
+    console.log(`input: ${fmt(lines)} generated lines (${(size / 1e6).toFixed(1)} MB, file + syslog mixed, 2 observers)`);
+    const config = { year: 2024 };
+    const buf = readFileSync(file);
+    const cli = [];
+    const inproc = [];
+    const cat = [];
+    engineRun(buf.subarray(0, 8 << 20), config); // warm-up
+    for (let i = 0; i < RUNS; i++) {
+      // interleaved, so load on the machine hits every variant alike
+      cli.push(await runNode([join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', file], { stdout: 'null' }));
+      inproc.push(engineRun(buf, config).seconds);
+      cat.push(await runNode(['-e', `const fs=require('fs');const s=fs.createReadStream(${JSON.stringify(file)},{highWaterMark:1<<20});s.on('data',()=>{})`]));
+    }
+    const out = engineRun(buf, config).outBytes;
+    console.log(`\nCLI end to end (node host/cli.mjs FILE > /dev/null), median of ${RUNS}:`);
+    console.log(`  ${fmt(lines / median(cli))} lines/s   (${median(cli).toFixed(3)} s; runs ${cli.map((s) => s.toFixed(2)).join(' ')})`);
+    console.log(`engine in-process (1 MiB pushes, no I/O), median of ${RUNS}:`);
+    console.log(`  ${fmt(lines / median(inproc))} lines/s   (${median(inproc).toFixed(3)} s), ${(out / 1e6).toFixed(1)} MB of NDJSON out`);
+    console.log(`reading the file alone in a node process: ${median(cat).toFixed(3)} s (process start + read)`);
+    console.log(`CLI / in-process time ratio: ${(median(cli) / median(inproc)).toFixed(2)}`);
+    console.log(`\nlinear memory per tracked flow: ${memoryPerFlow().toFixed(1)} bytes (slot + index share, from memory growth between capacities 65,536 and 524,288)`);
+
+    const extra = readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.bench.mjs')).sort();
+    for (const f of extra) {
+      console.log(`\n== ${f}`);
+      const mod = await import(join(ROOT, 'bench', f));
+      await mod.run({ lines: LINES, file });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

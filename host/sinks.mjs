@@ -1,0 +1,59 @@
+// Where the CLI's NDJSON goes. Every sink has the same three calls, so the readers (batch and
+// follow) do not care whether records go to stdout or to Elasticsearch:
+//   write(buf)  queues records; resolves when there is room again (back-pressure on the input)
+//   barrier()   resolves once everything written so far has been delivered; a checkpoint waits
+//               for it, so a state file never points past records that could still be lost
+//   close()     delivers what is left and releases the destination
+
+/** A sink that writes NDJSON to a stream (stdout), with back-pressure and a delivery barrier. */
+export class StreamSink {
+  /** Wraps a writable stream; a write error (EPIPE: the reader went away) fails later calls. */
+  constructor(stream) {
+    this.stream = stream;
+    this.error = null;
+    this.onError = (err) => {
+      this.error ??= err;
+    };
+    stream.on('error', this.onError);
+  }
+
+  /** Queues bytes; waits while the stream's buffer is full so memory stays bounded. */
+  async write(buf) {
+    if (this.error) throw this.error;
+    if (buf.length === 0) return;
+    if (!this.stream.write(buf)) await this.#drained();
+  }
+
+  #drained() {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.stream.off('drain', done);
+        this.stream.off('error', fail);
+        resolve();
+      };
+      const fail = (err) => {
+        this.stream.off('drain', done);
+        reject(err);
+      };
+      this.stream.once('drain', done);
+      this.stream.once('error', fail);
+    });
+  }
+
+  /**
+   * Resolves when every earlier write has been handed to the operating system: writes complete
+   * in order, so the callback of an empty write fires after all of them.
+   */
+  barrier() {
+    if (this.error) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => {
+      this.stream.write('', (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  /** Delivers what is buffered; the stream itself (stdout) stays open. */
+  async close() {
+    await this.barrier();
+    this.stream.off('error', this.onError);
+  }
+}
