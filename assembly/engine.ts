@@ -12,7 +12,7 @@ import {
   tableRemove, tableUsed, tableHighWater, slotOf, flowAt,
 } from "./flowtable";
 import { icmpCounterpart } from "./icmp";
-import { intern, EMPTY_ID } from "./intern";
+import { intern, nameLen, namePtr, EMPTY_ID } from "./intern";
 import {
   DIR_IN, DIR_OUT, KIND_BLANK, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_PACKET, KIND_STATE, KIND_STATUS, KIND_UNPARSED,
   LINE_DST, LINE_SRC, TH_ACK, TH_PUSH, TH_SYN, line, parseLine, setDateContext, ACT_BLOCK, ACT_PASS,
@@ -91,7 +91,7 @@ export function processLine(start: usize, n: i32): void {
     return;
   }
   if (r.hasTime) advanceClock(r.timeUs);
-  const observer = r.observerLen > 0 ? intern(r.observerPtr, r.observerLen) : EMPTY_ID;
+  const observer = r.observerLen > 0 ? observerId(r.observerPtr, r.observerLen) : EMPTY_ID;
   if (kind == KIND_PACKET) {
     counters.packetLines++;
     if (r.why == 0) {
@@ -112,6 +112,16 @@ export function processLine(start: usize, n: i32): void {
     else if (kind == KIND_STATUS) counters.statusLines++;
   }
   writeForwarded(r, start, n, kind, r.why, observer, clockUs);
+}
+
+/** Interned id of the logging host; consecutive lines nearly always share it, so remember the last. */
+let lastObserver: u16 = EMPTY_ID;
+function observerId(ptr: usize, n: i32): u16 {
+  if (lastObserver != EMPTY_ID && nameLen(lastObserver) == n && memory.compare(namePtr(lastObserver), ptr, <usize>n) == 0) {
+    return lastObserver;
+  }
+  lastObserver = intern(ptr, n);
+  return lastObserver;
 }
 
 /** The N of "missed N ... log entries". */

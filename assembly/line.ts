@@ -451,7 +451,8 @@ export function parseLine(start: usize, n: i32): u8 {
     return KIND_NAT;
   }
   const kindStart = p;
-  if (eat("STATE:") || eat("Type: ")) {
+  const k0 = at(0);
+  if ((k0 == 0x53 && eat("STATE:")) || (k0 == 0x54 && eat("Type: "))) {
     p = kindStart;
     r.kind = KIND_STATE;
     markToken();
@@ -861,6 +862,22 @@ function quotedPacket(): bool {
 
 /** The fixed-order markers after the body (§4.1, §4.9); unknown text makes the line unparsed. */
 function suffixes(r: LineRecord): bool {
+  // Fast path for what nearly every line ends with: " IN", " OUT", " K-S IN", " K-S OUT".
+  let rest = e - p;
+  if (rest >= 7 && load<u32>(p) == 0x532d4b20) { // " K-S"
+    p += 4;
+    rest -= 4;
+  }
+  if (rest == 3 && load<u16>(p) == 0x4920 && load<u8>(p + 2) == 0x4e) {
+    r.dir = DIR_IN;
+    p = e;
+    return true;
+  }
+  if (rest == 4 && load<u32>(p) == 0x54554f20) {
+    r.dir = DIR_OUT;
+    p = e;
+    return true;
+  }
   while (p < e) {
     if (!eatByte(0x20)) return false;
     const q = tokenEnd();
@@ -868,10 +885,10 @@ function suffixes(r: LineRecord): bool {
     const c = at(0);
     if (n == 2 && c == 0x49 && at(1) == 0x4e) r.dir = DIR_IN;
     else if (n == 3 && c == 0x4f && at(1) == 0x55 && at(2) == 0x54) r.dir = DIR_OUT;
-    else if (eat("log-tag ") || eat("nat-tag ")) {
+    else if ((c == 0x6c && eat("log-tag ")) || (c == 0x6e && eat("nat-tag "))) {
       p = tokenEnd();
       continue;
-    } else if (n > 7 && eat("reason:")) {
+    } else if (n > 7 && c == 0x72 && eat("reason:")) {
       p = q;
       continue;
     } else if (!isMarker(p, n)) {

@@ -191,6 +191,13 @@ describe("parseLine: timestamps", () => {
     parse("Jan  1 00:00:02 fw1 ipmon[812]: 00:00:02.000000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN");
     expect<i64>(line.timeUs).toBe(1735689602000000); // 2025 again, not 2026
   });
+  it("previous-day rule across the year wrap: Jan 1 header, ipmon 23:59:59 is Dec 31 of the old year", () => {
+    setDateContext(2024, 0);
+    parse("Dec 31 23:59:50 fw1 ipmon[812]: 23:59:50.000000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN");
+    expect<i64>(line.timeUs).toBe(1735689590000000); // 2024-12-31T23:59:50Z
+    parse("Jan  1 00:00:01 fw1 ipmon[812]: 23:59:59.900000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN");
+    expect<i64>(line.timeUs).toBe(1735689599900000); // 2024-12-31T23:59:59.9Z
+  });
   it("time-only lines take the date of the last dated line", () => {
     setDateContext(1970, 0);
     fileLine("e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN");
