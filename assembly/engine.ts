@@ -9,7 +9,7 @@ import {
   Flow, FLOW_CLOSED, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS,
   KEY_V6, NIL, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT, TIMER_TCP_ESTABLISHED,
   TIMER_TCP_HANDSHAKE, TIMER_UDP, hashKey, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
-  tableRemove, tableUsed, tableHighWater, slotOf, flowAt,
+  tableRemove, tableUsed, tableHighWater, slotOf, flowAt, slotIsLive,
 } from "./flowtable";
 import { icmpCounterpart } from "./icmp";
 import { intern, nameLen, namePtr, EMPTY_ID } from "./intern";
@@ -60,6 +60,33 @@ let nextSweepUs: i64 = i64.MAX_VALUE;
 
 /** The canonical key of the packet being processed (Flow's first 40 bytes). */
 const KEY: usize = memory.data(40);
+
+// ── fragments ────────────────────────────────────────────────────────────────────────────────
+// Only the first fragment of a datagram shows ports, and ipmon prints it with no fragment
+// marker; the rest print `(frag ID:LEN@OFF)` without ports (ipmon-format.md §4.5 case 5, §4.6).
+// So the flow of every large packet is remembered by (observer, src, dst, proto), and a later
+// port-less fragment is counted in the flow of the last large packet between the same hosts in
+// the same direction. A direct-mapped cache: slot number and generation per entry.
+//
+//   FRAG_CACHE ┌──────────┬──────────┐ × FRAG_ENTRIES
+//              │ slot u32 │ gen u32  │
+//              └──────────┴──────────┘
+// @ts-ignore: decorator
+@inline const FRAG_ENTRIES: u32 = 4096;
+// @ts-ignore: decorator
+@inline const FRAG_MIN_PLEN: u32 = 576; // smaller datagrams are not fragmented in practice
+const FRAG_CACHE: usize = memory.data(<i32>FRAG_ENTRIES * 8);
+const FRAG_KEY: usize = memory.data(40);
+
+function fragmentKeyHash(observer: u16, proto: u32, v6: bool): u32 {
+  memory.copy(FRAG_KEY, LINE_SRC, 16);
+  memory.copy(FRAG_KEY + 16, LINE_DST, 16);
+  store<u32>(FRAG_KEY, 0, 32);
+  store<u8>(FRAG_KEY, <u8>proto, 36);
+  store<u8>(FRAG_KEY, v6 ? 1 : 0, 37);
+  store<u16>(FRAG_KEY, observer, 38);
+  return hashKey(FRAG_KEY);
+}
 
 /** Resets all state and applies the current configuration. */
 export function engineInit(): void {
@@ -224,6 +251,8 @@ function packet(observer: u16): void {
   counters.bytesIn += bytes;
   counters.flowLines++;
 
+  if (r.fragment && !r.hasPorts && fragmentIntoFlow(observer, count, bytes, t)) return;
+
   // Key ports: TCP/UDP ports; ICMP (type, counterpart type) or (type, code) one-way (§2.2).
   let sport: u32 = 0;
   let dport: u32 = 0;
@@ -325,6 +354,12 @@ function packet(observer: u16): void {
     fromOrig = srcIsA == (f.origIsB == 0);
   }
 
+  if (r.plen >= FRAG_MIN_PLEN && (keyFlags & KEY_PORTS) != 0) {
+    const e = FRAG_CACHE + <usize>((fragmentKeyHash(observer, proto, r.isV6) & (FRAG_ENTRIES - 1)) << 3);
+    store<u32>(e, slotOf(f));
+    store<u32>(e, f.generation, 4);
+  }
+
   // counters
   f.lines++;
   if (t > f.lastUs) f.lastUs = t;
@@ -386,6 +421,36 @@ function tcpPacket(f: Flow, fromOrig: bool, flags: u32, t: i64, now: i64): void 
   if ((os == TCP_SYN_SENT || os == TCP_SYN_ACK_SENT) && rs == TCP_INACTIVE) c = TIMER_TCP_ATTEMPT;
   else if (os <= TCP_SYN_ACK_SENT && rs <= TCP_SYN_ACK_SENT) c = TIMER_TCP_HANDSHAKE;
   schedule(f, c, now);
+}
+
+/** Counts a port-less fragment in the flow of its first fragment, if that flow is still open. */
+function fragmentIntoFlow(observer: u16, count: u64, bytes: u64, t: i64): bool {
+  const r = line;
+  const e = FRAG_CACHE + <usize>((fragmentKeyHash(observer, r.proto, r.isV6) & (FRAG_ENTRIES - 1)) << 3);
+  const slot = load<u32>(e);
+  const gen = load<u32>(e, 4);
+  if (gen == 0 || !slotIsLive(slot, gen)) return false;
+  const f = flowAt(slot);
+  if (<u32>f.proto != r.proto || f.observer != observer) return false;
+  const base = changetype<usize>(f);
+  const origAddr = f.origIsB ? base + 16 : base;
+  const respAddr = f.origIsB ? base : base + 16;
+  let fromOrig: bool;
+  if (memory.compare(origAddr, LINE_SRC, 16) == 0 && memory.compare(respAddr, LINE_DST, 16) == 0) fromOrig = true;
+  else if (memory.compare(respAddr, LINE_SRC, 16) == 0 && memory.compare(origAddr, LINE_DST, 16) == 0) fromOrig = false;
+  else return false; // a hash collision with another pair of hosts
+  f.lines++;
+  if (t > f.lastUs) f.lastUs = t;
+  if (t > f.endUs && (f.flags & FLOW_CLOSED) == 0) f.endUs = t;
+  f.actions |= r.action;
+  if (fromOrig) {
+    f.origPackets += count;
+    f.origBytes += bytes;
+  } else {
+    f.respPackets += count;
+    f.respBytes += bytes;
+  }
+  return true;
 }
 
 /** Zeek's likely_server_ports heuristic for a first packet without a SYN (§1.4 items 2, 5). */

@@ -87,6 +87,8 @@ export class Flow {
   /** Bitmask of history letters already written (once-per-direction rule). */
   historySeen: u32;
   lines: u32;
+  /** Changes every time the slot is reused, so a remembered slot number can be checked. */
+  generation: u32;
   firstUs: i64;
   lastUs: i64;
   /** Last time counted in the duration: stops advancing once the close completed (Zeek). */
@@ -129,6 +131,7 @@ let capacity: u32 = 0;
 let freeHead: u32 = NIL;
 let used: u32 = 0;
 let highWater: u32 = 0;
+let generations: u32 = 0;
 const listHeads: usize = memory.data(<i32>TIMER_CLASSES * 4);
 const listTails: usize = memory.data(<i32>TIMER_CLASSES * 4);
 
@@ -236,6 +239,7 @@ export function tableInsert(k: usize, h: u32): Flow {
   memory.fill(base, 0, SLOT_SIZE);
   memory.copy(base, k, 40);
   f.hash = h;
+  f.generation = ++generations;
   f.prev = NIL;
   f.next = NIL;
   f.timerClass = <u8>TIMER_CLASSES; // not in a list yet
@@ -301,6 +305,13 @@ function listUnlink(f: Flow): void {
   f.prev = NIL;
   f.next = NIL;
   f.timerClass = <u8>TIMER_CLASSES;
+}
+
+/** True if slot i holds a live flow of the given generation. */
+export function slotIsLive(i: u32, generation: u32): bool {
+  if (i >= capacity) return false;
+  const f = flowAt(i);
+  return f.generation == generation && <u32>f.timerClass < TIMER_CLASSES;
 }
 
 /** The flow that expires first in class cls, or null if the list is empty. */

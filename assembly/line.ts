@@ -685,7 +685,7 @@ function endpoint(dst: usize, isV6Out: usize): bool {
   if (comma > p) {
     hostEnd = comma - 1;
     endpointPort = portFromText(comma, <i32>(q - comma));
-    if (endpointPort < 0) endpointWhy = WHY_SERVICE_NAME;
+    if (endpointPort < 0) endpointWhy = allDigits(comma, <i32>(q - comma)) ? WHY_BAD_ENDPOINT : WHY_SERVICE_NAME;
   }
   let hs = p;
   // 4.1 `-n`: name[ip]
@@ -715,14 +715,22 @@ function endpoint(dst: usize, isV6Out: usize): bool {
 
 const v6Flags: usize = memory.data(2);
 
+function allDigits(s: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) if (<u32>load<u8>(s + i) - 0x30 > 9) return false;
+  return n > 0;
+}
+
 function looksLikeHostName(s: usize, n: i32): bool {
   if (n < 1 || n > 253) return false;
+  // digits and dots only is a malformed IPv4 address, not a name
+  let letters = false;
   for (let i = 0; i < n; i++) {
     const c = <u32>load<u8>(s + i);
-    const ok = (c | 0x20) - 0x61 <= 25 || c - 0x30 <= 9 || c == 0x2d || c == 0x2e || c == 0x5f;
-    if (!ok) return false;
+    const letter = (c | 0x20) - 0x61 <= 25 || c == 0x2d || c == 0x5f;
+    if (letter) letters = true;
+    else if (!(c - 0x30 <= 9 || c == 0x2e)) return false;
   }
-  return true;
+  return letters;
 }
 
 function body(r: LineRecord): u8 {
