@@ -184,6 +184,12 @@ let defaultYear: i32 = 1970;
 let utcOffsetUs: i64 = 0;
 let syslogYear: i32 = 0;
 let lastSyslogMonth: i32 = 0;
+// Last date conversions, keyed by the raw date bytes (see parseLine).
+let lastSyslogDateKey: u64 = 0;
+let lastSyslogDayUs: i64 = 0;
+let lastFileDateKey0: u64 = 0;
+let lastFileDateKey1: u16 = 0;
+let lastFileDayUs: i64 = 0;
 /** Local midnight (µs) of the last date seen, for lines that carry only a time of day. */
 let lastLocalDayUs: i64 = -1;
 
@@ -194,6 +200,8 @@ export function setDateContext(year: i32, offsetMinutes: i32): void {
   lastSyslogMonth = 0;
   utcOffsetUs = <i64>offsetMinutes * 60 * US_PER_SECOND;
   lastLocalDayUs = -1;
+  lastSyslogDateKey = 0;
+  lastFileDateKey0 = 0;
 }
 
 /** Bytes of date context a snapshot carries (see dateContextSave). */
@@ -351,22 +359,31 @@ export function parseLine(start: usize, n: i32): u8 {
   }
   if (p + 16 <= e && monthFromName(p) != 0 && at(3) == 0x20) {
     // BSD: "Mmm dd HH:MM:SS host tag: " (day space-padded)
-    const month = monthFromName(p);
-    p += 4;
-    let day: i32;
-    if (at(0) == 0x20) {
-      p++;
-      day = digits(1);
+    // Consecutive lines share their date: reuse the last conversion when "Mmm dd " repeats.
+    const dateKey = load<u64>(p) & 0x00ffffffffffffff;
+    if (dateKey == lastSyslogDateKey) {
+      p += 7;
+      headerDayUs = lastSyslogDayUs;
     } else {
-      day = digits(2);
-      if (day < 0) day = digits(1);
+      const month = monthFromName(p);
+      p += 4;
+      let day: i32;
+      if (at(0) == 0x20) {
+        p++;
+        day = digits(1);
+      } else {
+        day = digits(2);
+        if (day < 0) day = digits(1);
+      }
+      if (day < 1 || !eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
+      const year = syslogYearFor(month);
+      if (!validDate(year, month, day)) return unparsed(WHY_BAD_DATE);
+      headerDayUs = civilToUs(year, month, day, 0, 0, 0, 0);
+      lastSyslogDateKey = p - start == 7 ? dateKey : 0;
+      lastSyslogDayUs = headerDayUs;
     }
-    if (day < 1 || !eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
     const secs = clockTime();
     if (secs < 0 || !eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
-    const year = syslogYearFor(month);
-    if (!validDate(year, month, day)) return unparsed(WHY_BAD_DATE);
-    headerDayUs = civilToUs(year, month, day, 0, 0, 0, 0);
     headerSecs = secs;
     if (!syslogHostAndTag()) return unparsed(WHY_NOT_IPMON);
   } else if (p + 20 <= e && isDigit(at(0)) && at(4) == 0x2d && at(7) == 0x2d && at(10) == 0x54) {
@@ -409,14 +426,25 @@ export function parseLine(start: usize, n: i32): u8 {
   // ipmon's own prefix: [dd/mm/yyyy ]HH:MM:SS.uuuuuu (§3)
   let localDayUs: i64 = -1;
   if (p + 11 <= e && at(2) == 0x2f && at(5) == 0x2f) {
-    const d = digits(2);
-    p++;
-    const mo = digits(2);
-    p++;
-    const y = digits(4);
-    if (d < 0 || mo < 0 || y < 0 || !eatByte(0x20)) return unparsed(WHY_NO_TIME);
-    if (!validDate(y, mo, d)) return unparsed(WHY_BAD_DATE);
-    localDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
+    // "dd/mm/yyyy ": same cache idea, keyed on the first 8 bytes plus the last two digits
+    const k0 = load<u64>(p);
+    const k1 = load<u16>(p + 8);
+    if (k0 == lastFileDateKey0 && k1 == lastFileDateKey1 && at(10) == 0x20) {
+      p += 11;
+      localDayUs = lastFileDayUs;
+    } else {
+      const d = digits(2);
+      p++;
+      const mo = digits(2);
+      p++;
+      const y = digits(4);
+      if (d < 0 || mo < 0 || y < 0 || !eatByte(0x20)) return unparsed(WHY_NO_TIME);
+      if (!validDate(y, mo, d)) return unparsed(WHY_BAD_DATE);
+      localDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
+      lastFileDateKey0 = k0;
+      lastFileDateKey1 = k1;
+      lastFileDayUs = localDayUs;
+    }
   }
   const timeStart = p;
   const secs = clockTime();
