@@ -360,22 +360,7 @@ function packet(observer: u16): void {
     store<u32>(e, f.generation, 4);
   }
 
-  // counters
-  f.lines++;
-  if (t > f.lastUs) f.lastUs = t;
-  f.actions |= r.action;
-  if (r.dir == DIR_IN) {
-    if (f.ingressIf == EMPTY_ID) f.ingressIf = intern(r.ifPtr, r.ifLen);
-  } else if (r.dir == DIR_OUT) {
-    if (f.egressIf == EMPTY_ID) f.egressIf = intern(r.ifPtr, r.ifLen);
-  }
-  if (fromOrig) {
-    f.origPackets += count;
-    f.origBytes += bytes;
-  } else {
-    f.respPackets += count;
-    f.respBytes += bytes;
-  }
+  countLine(f, fromOrig, count, bytes, t);
 
   if (isTcp) {
     tcpPacket(f, fromOrig, flags, t, now);
@@ -439,10 +424,22 @@ function fragmentIntoFlow(observer: u16, count: u64, bytes: u64, t: i64): bool {
   if (memory.compare(origAddr, LINE_SRC, 16) == 0 && memory.compare(respAddr, LINE_DST, 16) == 0) fromOrig = true;
   else if (memory.compare(respAddr, LINE_SRC, 16) == 0 && memory.compare(origAddr, LINE_DST, 16) == 0) fromOrig = false;
   else return false; // a hash collision with another pair of hosts
+  countLine(f, fromOrig, count, bytes, t);
+  if (t > f.endUs && (f.flags & FLOW_CLOSED) == 0) f.endUs = t;
+  return true;
+}
+
+/** Adds one log line (count packets, bytes) to a flow from one side. */
+function countLine(f: Flow, fromOrig: bool, count: u64, bytes: u64, t: i64): void {
+  const r = line;
   f.lines++;
   if (t > f.lastUs) f.lastUs = t;
-  if (t > f.endUs && (f.flags & FLOW_CLOSED) == 0) f.endUs = t;
   f.actions |= r.action;
+  if (r.dir == DIR_IN) {
+    if (f.ingressIf == EMPTY_ID) f.ingressIf = intern(r.ifPtr, r.ifLen);
+  } else if (r.dir == DIR_OUT) {
+    if (f.egressIf == EMPTY_ID) f.egressIf = intern(r.ifPtr, r.ifLen);
+  }
   if (fromOrig) {
     f.origPackets += count;
     f.origBytes += bytes;
@@ -450,7 +447,6 @@ function fragmentIntoFlow(observer: u16, count: u64, bytes: u64, t: i64): bool {
     f.respPackets += count;
     f.respBytes += bytes;
   }
-  return true;
 }
 
 /** Zeek's likely_server_ports heuristic for a first packet without a SYN (§1.4 items 2, 5). */
