@@ -47,8 +47,10 @@ export function applyConfig(text: string): bool {
   const obj = JSON.parse<JSON.Obj>(trimmed);
   const keys = obj.keys();
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    const v = obj.get(key);
+    const raw = keys[i];
+    const v = obj.get(raw);
+    // json-as hands keys back as written; a key spelt with escapes is still that key
+    const key = raw.includes("\\") ? JSON.parse<string>('"' + raw + '"') : raw;
     if (v === null) continue;
     if (key == "tcp_timeout") { if (!seconds(key, v, 0.001)) return false; tcpTimeoutUs = lastUs; }
     else if (key == "tcp_handshake_timeout") { if (!seconds(key, v, 0.001)) return false; tcpHandshakeTimeoutUs = lastUs; }
@@ -89,7 +91,7 @@ function numberOf(v: JSON.Value): f64 {
 function seconds(key: string, v: JSON.Value, min: f64): bool {
   const n = numberOf(v);
   if (isNaN(n) || n < min || n > 31536000) {
-    return fail("configuration key '" + key + "' must be a number of seconds between " + min.toString() + " and 31536000");
+    return fail("configuration key '" + key + "' must be a number of seconds between " + (min == 0 ? "0" : min.toString()) + " and 31536000");
   }
   lastUs = <i64>Math.round(n * 1e6);
   return true;

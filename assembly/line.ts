@@ -219,6 +219,9 @@ export function dateContextLoad(ptr: usize): void {
   syslogYear = load<i32>(ptr);
   lastSyslogMonth = load<i32>(ptr, 4);
   lastLocalDayUs = load<i64>(ptr, 8);
+  // the conversion caches belong to the context that was replaced
+  lastSyslogDateKey = 0;
+  lastFileDateKey0 = 0;
 }
 
 /** Supplies a date for lines that carry only a time of day (e.g. a host that knows the record time). */

@@ -51,6 +51,7 @@ export function outReset(mode: i32): void {
 
 /** Makes room for n more bytes and returns the write position. */
 export function reserve(n: usize): usize {
+  if (base == 0) outReset(recordMode);
   if (len + n > cap) {
     let c = cap << 1;
     while (len + n > c) c <<= 1;

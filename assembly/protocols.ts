@@ -61,6 +61,10 @@ export function transportName(proto: u32): string {
     case PROTO_UDP: return "udp";
     case PROTO_ICMP: return "icmp";
     case PROTO_ICMPV6: return "ipv6-icmp";
+    // where /etc/protocols (what ipmon prints) and the IANA keyword ECS asks for differ
+    case 0: return "hopopt";
+    case 4: return "ipv4";
+    case 89: return "ospfigp";
   }
   return protocolName(proto);
 }

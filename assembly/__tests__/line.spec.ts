@@ -214,6 +214,35 @@ describe("parseLine: timestamps", () => {
   });
 });
 
+describe("parseLine: date conversion reuse", () => {
+  it("file mode: dates that share their first eight bytes are still told apart", () => {
+    setDateContext(1970, 0);
+    fileLine("e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN");
+    const a = line.timeUs;
+    parse("26/07/2024 09:12:01.004711 e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN");
+    expect<i64>(line.timeUs - a).toBe((365 + 366 + 365) * 86400000000);
+    parse("27/07/2024 09:12:01.004711 e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN");
+    expect<i64>(line.timeUs - a).toBe((365 + 366 + 365 + 1) * 86400000000);
+    parse("26/07/2024 09:12:01.004711 e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN");
+    expect<i64>(line.timeUs - a).toBe((365 + 366 + 365) * 86400000000);
+  });
+  it("syslog: repeated header dates give the same day; a new context forgets the old year", () => {
+    setDateContext(2024, 0);
+    parse(B01);
+    parse(B01);
+    expect<i64>(line.timeUs).toBe(1709464844873412);
+    setDateContext(2023, 0);
+    parse(B01);
+    expect<i64>(line.timeUs).toBe(1709464844873412 - 366 * 86400000000); // 2023-03-03
+  });
+  it("syslog: an invalid date is never reused", () => {
+    setDateContext(2023, 0);
+    expect<u8>(parse("Feb 29 09:12:01 fw1 ipmon[1]: 09:12:01.004711 em0 @0:3 p 10.0.0.1,1 -> 10.0.0.2,2 PR udp len 20 28 IN")).toBe(KIND_UNPARSED);
+    expect<u8>(parse("Feb 29 09:12:01 fw1 ipmon[1]: 09:12:01.004711 em0 @0:3 p 10.0.0.1,1 -> 10.0.0.2,2 PR udp len 20 28 IN")).toBe(KIND_UNPARSED);
+    expect<u8>(line.why).toBe(WHY_BAD_DATE);
+  });
+});
+
 describe("dateContextSave / dateContextLoad", () => {
   it("round-trips the learnt date so a time-only line resolves after a restore", () => {
     expect<i32>(DATE_CONTEXT_SIZE).toBe(16);
@@ -226,6 +255,21 @@ describe("dateContextSave / dateContextLoad", () => {
     dateContextLoad(CTX);
     expect<u8>(parse("09:12:09.770512 e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 52 -A K-S IN")).toBe(KIND_PACKET);
     expect<i64>(line.timeUs).toBe(1627290721004711 + 8765801);
+  });
+  // Regression (was latent, line.ts dateContextLoad): the "Mmm dd " conversion cache (lastSyslogDateKey /
+  // lastSyslogDayUs) is not cleared by dateContextLoad, so a line whose header date equals the
+  // last one parsed before the load keeps the old year. Not reachable through the Node host,
+  // which always restores into a freshly configured engine (setDateContext clears the cache).
+  it("a loaded context applies to the very next line, even one with the same header date", () => {
+    setDateContext(2025, 0);
+    parse("Jan  1 00:00:03 fw1 ipmon[812]: 00:00:03.000000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN");
+    dateContextSave(CTX); // syslog year 2025, month 1
+    setDateContext(2024, 0);
+    parse("Jan  1 00:00:03 fw1 ipmon[812]: 00:00:03.000000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN");
+    expect<i64>(line.timeUs).toBe(1704067203000000); // 2024-01-01 under the 2024 context
+    dateContextLoad(CTX);
+    parse("Jan  1 00:00:03 fw1 ipmon[812]: 00:00:03.000000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN");
+    expect<i64>(line.timeUs).toBe(1735689603000000); // 2025-01-01 from the loaded context
   });
   it("round-trips the syslog year after a Dec -> Jan wrap", () => {
     setDateContext(2024, 0);
@@ -642,6 +686,15 @@ describe("parseLine: malformed lines and their WHY_ code", () => {
     expect<u8>(line.why).toBe(WHY_BAD_ENDPOINT);
     // TCP/UDP (not short) without a port
     expect<u8>(fileLine("e1000g0 @0:3 p 10.0.0.1 -> 10.0.0.2,2 PR udp len 20 28 IN")).toBe(KIND_UNPARSED);
+    expect<u8>(line.why).toBe(WHY_BAD_ENDPOINT);
+  });
+  it("WHY_BAD_ENDPOINT: malformed numeric hosts and ports are not names", () => {
+    setDateContext(1970, 0);
+    expect<u8>(fileLine("e1000g0 @0:3 p 10.0.0.1,99999 -> 10.0.0.2,2 PR udp len 20 28 IN")).toBe(KIND_UNPARSED);
+    expect<u8>(line.why).toBe(WHY_BAD_ENDPOINT);
+    expect<u8>(fileLine("e1000g0 @0:3 p 300.1.2.3,1 -> 10.0.0.2,2 PR udp len 20 28 IN")).toBe(KIND_UNPARSED);
+    expect<u8>(line.why).toBe(WHY_BAD_ENDPOINT);
+    expect<u8>(fileLine("e1000g0 @0:3 p 10.0.0,1 -> 10.0.0.2,2 PR udp len 20 28 IN")).toBe(KIND_UNPARSED);
     expect<u8>(line.why).toBe(WHY_BAD_ENDPOINT);
   });
   it("WHY_BAD_PROTO: no PR", () => {

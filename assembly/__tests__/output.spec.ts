@@ -203,7 +203,8 @@ describe("putJsonText", () => {
   });
   it("does not swallow the byte after a broken sequence", () => {
     expect<string>(jsonHex("c341")).toBe("efbfbd41");
-    expect<string>(jsonHex("e28222")).toBe("efbfbdefbfbd5c22");
+    expect<string>(jsonHex("e241")).toBe("efbfbd41");
+    expect<string>(jsonHex("f022")).toBe("efbfbd5c22"); // the quote after it is still escaped
   });
   it("appends after what is already in the buffer", () => {
     outReset(MODE_NDJSON);

@@ -1,0 +1,325 @@
+import { applyConfig } from "../config";
+import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
+import { SLOT_SIZE } from "../flowtable";
+import { hashBytes } from "../intern";
+import { DATE_CONTEXT_SIZE } from "../line";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { writeSnapshot, restoreSnapshot, snapshotError } from "../snapshot";
+
+const BUF = memory.data(2048);
+const T0: i64 = 1709463600000000; // 2024-03-03T11:00:00Z
+const SEC: i64 = 1000000;
+/** Header (40) + date context + counters (17 × u64). */
+const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 17 * 8;
+
+const DEFAULTS = '{"tcp_timeout":300,"tcp_handshake_timeout":60,"tcp_attempt_timeout":5,"close_grace":5,"udp_timeout":60,' +
+  '"icmp_timeout":60,"other_timeout":60,"active_timeout":0,"capacity":1024,"year":2024,"utc_offset":0,"community_id_seed":0}';
+
+function init(overrides: string = "{}"): void {
+  applyConfig(DEFAULTS);
+  applyConfig(overrides);
+  engineInit();
+  outReset(MODE_NDJSON);
+}
+
+function feed(s: string): void {
+  const n = <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, BUF);
+  processLine(BUF, n);
+}
+
+function take(): string {
+  const s = String.UTF8.decodeUnsafe(outPtr(), <usize>outLen());
+  outReset(MODE_NDJSON);
+  return s;
+}
+
+function lines(s: string): i32 {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) == 0x0a) n++;
+  return n;
+}
+
+/** A copy of the snapshot blob in spec-owned memory (the output buffer is reused). */
+class Blob {
+  constructor(public ptr: usize, public len: usize) {}
+}
+
+function snapshot(): Blob {
+  outReset(MODE_NDJSON);
+  writeSnapshot();
+  const n = <usize>outLen();
+  const p = heap.alloc(n);
+  memory.copy(p, outPtr(), n);
+  outReset(MODE_NDJSON);
+  return new Blob(p, n);
+}
+
+/** Recomputes the trailing checksum after a deliberate edit. */
+function reseal(b: Blob): void {
+  store<u32>(b.ptr + b.len - 4, hashBytes(b.ptr, <i32>(b.len - 4)));
+}
+
+/** A mix of open flows: closing TCP, TCP mid-handshake, UDP, ICMP, from two observers. */
+function traffic(): void {
+  feed("Mar  3 11:00:00 fw1 ipmon[1]: 11:00:00.000000 em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 60 -S K-S OUT");
+  feed("Mar  3 11:00:00 fw1 ipmon[1]: 11:00:00.020000 em0 @0:1 p 93.184.216.34,443 -> 10.0.0.5,49152 PR tcp len 20 60 -AS K-S IN");
+  feed("Mar  3 11:00:00 fw1 ipmon[1]: 11:00:00.021000 em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 52 -A K-S OUT");
+  feed("Mar  3 11:00:00 fw1 ipmon[1]: 11:00:00.022000 em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 569 -AP K-S OUT");
+  feed("Mar  3 11:00:01 fw2 ipmon[9]: 11:00:01.000000 em1 @0:2 p 10.0.0.5,53011 -> 10.0.0.53,53 PR udp len 20 62 K-S OUT");
+  feed("Mar  3 11:00:01 fw2 ipmon[9]: 11:00:01.001000 em1 @0:2 p 10.0.0.53,53 -> 10.0.0.5,53011 PR udp len 20 178 K-S IN");
+  feed("Mar  3 11:00:02 fw1 ipmon[1]: 11:00:02.000000 em0 @0:7 p 10.0.0.5 -> 10.0.0.1 PR icmp len 20 84 icmp echo/0 K-S OUT");
+  feed("Mar  3 11:00:02 fw1 ipmon[1]: 11:00:02.500000 em0 @0:1 p 10.0.0.5,49200 -> 93.184.216.34,443 PR tcp len 20 60 -S K-S OUT");
+  feed("Mar  3 11:00:02 fw1 ipmon[1]: 11:00:02.600000 em0 @0:1 p 10.0.0.5,49201 -> 93.184.216.34,443 PR tcp len 20 60 -S K-S OUT");
+  feed("Mar  3 11:00:02 fw1 ipmon[1]: 11:00:02.610000 em0 @0:1 p 93.184.216.34,443 -> 10.0.0.5,49201 PR tcp len 20 40 -AR K-S IN");
+}
+
+describe("writeSnapshot", () => {
+  it("writes the magic, version, layout guards, counts and clock", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    expect<u64>(load<u64>(b.ptr)).toBe(0x50414e5346504d49); // "IPMFSNAP"
+    expect<u8>(load<u8>(b.ptr)).toBe(0x49);                  // 'I'
+    expect<u32>(load<u32>(b.ptr, 8)).toBe(1);
+    expect<u32>(load<u32>(b.ptr, 12)).toBe(SLOT_SIZE);
+    expect<u32>(load<u32>(b.ptr, 16)).toBe(17 * 8);
+    expect<u32>(load<u32>(b.ptr, 24)).toBe(5);               // open flows
+    expect<u32>(load<u32>(b.ptr, 28)).toBe(0);
+    expect<i64>(load<i64>(b.ptr, 32)).toBe(engineClock());
+    expect<u32>(load<u32>(b.ptr + b.len - 4)).toBe(hashBytes(b.ptr, <i32>(b.len - 4)));
+    // size: fixed part, names, 5 slots, checksum
+    const names = load<u32>(b.ptr, 20);
+    let p = b.ptr + FIXED;
+    for (let i: u32 = 1; i < names; i++) p += 2 + <usize>load<u16>(p);
+    expect<usize>(b.len).toBe(p - b.ptr + 5 * <usize>SLOT_SIZE + 4);
+  });
+  it("an empty engine gives a blob with no flows", () => {
+    init();
+    const b = snapshot();
+    expect<u32>(load<u32>(b.ptr, 24)).toBe(0);
+    init();
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    flushAll();
+    expect<string>(take()).toBe("");
+  });
+  it("appends to what is already in the output", () => {
+    init();
+    traffic();
+    take();
+    const a = snapshot();
+    outReset(MODE_NDJSON);
+    writeStats();
+    const before = <usize>outLen();
+    writeSnapshot();
+    expect<usize>(<usize>outLen() - before).toBe(a.len);
+    expect<i32>(memory.compare(outPtr() + before, a.ptr, a.len)).toBe(0);
+  });
+});
+
+describe("restoreSnapshot", () => {
+  it("a restored engine reports exactly what the original would have", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    writeStats();
+    const expectedStats = take();
+    flushAll();
+    const expected = take();
+    init();
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    expect<string>(snapshotError()).toBe("");
+    expect<i64>(engineClock()).toBe(T0 + 2610000);
+    expect<u64>(counters.linesRead).toBe(10);
+    expect<u64>(counters.bytesIn).toBe(60 + 60 + 52 + 569 + 62 + 178 + 84 + 60 + 60 + 40);
+    expect<string>(take()).toBe(""); // nothing evicted
+    writeStats();
+    const restoredStats = take();
+    flushAll();
+    const got = take();
+    expect<i32>(lines(got)).toBe(5);
+    expect<string>(got).toBe(expected);
+    expect<string>(restoredStats).toBe(expectedStats);
+  });
+  it("flows carry on after a restore: the conversation completes as SF ShADadFf", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    init();
+    restoreSnapshot(b.ptr, b.len);
+    feed("Mar  3 11:00:03 fw1 ipmon[1]: 11:00:03.000000 em0 @0:1 p 93.184.216.34,443 -> 10.0.0.5,49152 PR tcp len 20 52 -A K-S IN");
+    feed("Mar  3 11:00:03 fw1 ipmon[1]: 11:00:03.010000 em0 @0:1 p 93.184.216.34,443 -> 10.0.0.5,49152 PR tcp len 20 900 -AP K-S IN");
+    feed("Mar  3 11:00:04 fw1 ipmon[1]: 11:00:04.000000 em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 52 -AF K-S OUT");
+    feed("Mar  3 11:00:04 fw1 ipmon[1]: 11:00:04.010000 em0 @0:1 p 93.184.216.34,443 -> 10.0.0.5,49152 PR tcp len 20 52 -AF K-S IN");
+    take();
+    advanceClock(T0 + 9010000);
+    const out = take();
+    expect<bool>(out.indexOf('"history":"ShADadFf"') >= 0).toBe(true);
+    expect<bool>(out.indexOf('"conn_state":"SF"') >= 0).toBe(true);
+    expect<bool>(out.indexOf('"observer":{"hostname":"fw1"') >= 0).toBe(true);
+  });
+  it("timers resume: the restored UDP flow expires 60 s after its last packet", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    init();
+    restoreSnapshot(b.ptr, b.len);
+    advanceClock(T0 + 61001000 - 1);
+    const early = take();
+    expect<bool>(early.indexOf('"transport":"udp"') < 0).toBe(true);
+    advanceClock(T0 + 61001000);
+    const out = take();
+    expect<bool>(out.indexOf('"transport":"udp"') >= 0).toBe(true);
+    expect<bool>(out.indexOf('"reason":"idle_timeout"') >= 0).toBe(true);
+  });
+  it("restores the learnt date context (syslog year after a Dec -> Jan wrap)", () => {
+    init();
+    feed("Dec 31 23:59:58 fw1 ipmon[1]: 23:59:58.000000 em0 @0:1 p 10.0.0.5,1 -> 10.0.0.6,2 PR udp len 20 28 OUT");
+    feed("Jan  1 00:00:01 fw1 ipmon[1]: 00:00:01.000000 em0 @0:1 p 10.0.0.5,3 -> 10.0.0.6,4 PR udp len 20 28 OUT");
+    take();
+    const b = snapshot();
+    init();
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    take();
+    feed("Jan  1 00:00:05 fw1 ipmon[1]: 00:00:05.000000 em0 @0:1 p 10.0.0.5,5 -> 10.0.0.6,6 PR udp len 20 28 OUT");
+    flushAll();
+    const out = take();
+    expect<bool>(out.indexOf('"start":"2025-01-01T00:00:05.000000Z"') >= 0).toBe(true);
+  });
+  it("names are stored as text and re-interned on load", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    // rename observer "fw2" to "fwX" inside the blob: flows keyed on it must follow the text
+    const names = load<u32>(b.ptr, 20);
+    let p = b.ptr + FIXED;
+    let renamed = false;
+    for (let i: u32 = 1; i < names; i++) {
+      const n = <usize>load<u16>(p);
+      if (n == 3 && load<u8>(p + 2) == 0x66 && load<u8>(p + 3) == 0x77 && load<u8>(p + 4) == 0x32) {
+        store<u8>(p + 4, 0x58);
+        renamed = true;
+      }
+      p += 2 + n;
+    }
+    expect<bool>(renamed).toBe(true);
+    reseal(b);
+    init();
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    flushAll();
+    const out = take();
+    expect<bool>(out.indexOf('"hostname":"fwX"') >= 0).toBe(true);
+    expect<bool>(out.indexOf('"hostname":"fw2"') < 0).toBe(true);
+  });
+  it("flows beyond a smaller capacity are reported as evicted (lack_of_resources)", () => {
+    init();
+    for (let i = 0; i < 20; i++) {
+      feed("03/03/2024 11:00:" + (i < 10 ? "0" : "") + i.toString() + ".000000 em0 @0:2 p 10.0.0.5," + (40000 + i).toString() +
+        " -> 10.0.0.53,53 PR udp len 20 62 K-S OUT");
+    }
+    take();
+    const b = snapshot();
+    init('{"capacity":16}');
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    const evicted = take();
+    expect<i32>(lines(evicted)).toBe(4);
+    expect<bool>(evicted.indexOf('"reason":"lack_of_resources"') >= 0).toBe(true);
+    expect<bool>(evicted.indexOf('"port":40000') >= 0).toBe(true);
+    expect<u64>(counters.evictions).toBe(4);
+    flushAll();
+    expect<i32>(lines(take())).toBe(16);
+  });
+});
+
+/** Number of open flows, found by flushing a copy of the state (snapshot, flush, restore). */
+function openFlows(): i32 {
+  const b = snapshot();
+  flushAll();
+  const n = lines(take());
+  engineInit();
+  restoreSnapshot(b.ptr, b.len);
+  take();
+  return n;
+}
+
+describe("restoreSnapshot: refusals leave the engine as it was", () => {
+  it("truncated blobs", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    expect<bool>(restoreSnapshot(b.ptr, FIXED + 3)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob is truncated");
+    expect<bool>(restoreSnapshot(b.ptr, 0)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob is truncated");
+  });
+  it("foreign data", () => {
+    init();
+    const b = snapshot();
+    store<u8>(b.ptr, 0x58);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("not an ipmon-flow state blob");
+  });
+  it("another version", () => {
+    init();
+    const b = snapshot();
+    store<u32>(b.ptr, 2, 8);
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob version 2 is not supported");
+  });
+  it("another build (slot or counters size)", () => {
+    init();
+    const b = snapshot();
+    store<u32>(b.ptr, SLOT_SIZE + 8, 12);
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
+    store<u32>(b.ptr, SLOT_SIZE, 12);
+    store<u32>(b.ptr, 17 * 8 + 8, 16);
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
+  });
+  it("a flipped byte anywhere fails the checksum", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    const at = b.ptr + b.len - 4 - <usize>SLOT_SIZE + 100; // inside the last flow
+    store<u8>(at, load<u8>(at) ^ 1);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob checksum mismatch (corrupt)");
+  });
+  it("counts that do not match the contents (with a valid checksum)", () => {
+    init();
+    traffic();
+    take();
+    const b = snapshot();
+    store<u32>(b.ptr, 6, 24); // one flow more than present
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob is truncated (flows)");
+    store<u32>(b.ptr, 5, 24);
+    store<u32>(b.ptr, 60000, 20); // far more names than present
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<string>(snapshotError()).toBe("state blob is truncated (names)");
+  });
+  it("after a refusal the current flows, clock and counters are untouched", () => {
+    init();
+    traffic();
+    take();
+    const clock = engineClock();
+    const b = snapshot();
+    store<u8>(b.ptr + 50, load<u8>(b.ptr + 50) ^ 0xff);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<i64>(engineClock()).toBe(clock);
+    expect<u64>(counters.linesRead).toBe(10);
+    expect<i32>(openFlows()).toBe(5);
+  });
+});
