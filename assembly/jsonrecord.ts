@@ -14,15 +14,19 @@
 //     key      value (for a string: valueStart is the opening quote, valueEnd is one past the
 //              closing one; the text in between is [valueStart + 1, valueEnd - 1))
 
-/** Value types reported by nextMember(). */
+/** valueType of a string. */
 // @ts-ignore: decorator
 @inline export const J_STRING: i32 = 1;
+/** valueType of a number. */
 // @ts-ignore: decorator
 @inline export const J_NUMBER: i32 = 2;
+/** valueType of an object. */
 // @ts-ignore: decorator
 @inline export const J_OBJECT: i32 = 3;
+/** valueType of an array. */
 // @ts-ignore: decorator
 @inline export const J_ARRAY: i32 = 4;
+/** valueType of true, false or null. */
 // @ts-ignore: decorator
 @inline export const J_LITERAL: i32 = 5;
 
@@ -252,6 +256,7 @@ function stringEnd(p: usize): usize {
     p += 2;
     if (p > e) return 0;
   }
+  return 0; // not reached
 }
 
 /** One past the end of the value starting at p (sets valueType, valueEscaped); 0 on error. */

@@ -6,9 +6,11 @@
 import { engineInit } from "./engine";
 
 export {
-  node_input, node_configure, node_process, node_advance, node_flush, node_stats, node_snapshot, node_restore, out_ptr, out_len,
+  node_input, node_configure, node_process, node_advance, node_flush, node_stats, node_snapshot, node_restore, node_clock,
+  out_ptr, out_len,
 } from "./hosts/node";
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
+export { filter_ipmon_flow } from "./hosts/fluentbit";
 
 // Defaults until a host configures the module.
 engineInit();

@@ -15,7 +15,7 @@
 // re-creates its views of memory.buffer after each one.
 
 import { applyConfig, configError } from "../config";
-import { advanceClock, engineInit, flushAll, processLine, writeStats } from "../engine";
+import { advanceClock, engineClock, engineInit, flushAll, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../output";
 import { findByte } from "../line";
 import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
@@ -79,6 +79,11 @@ export function node_stats(): i32 {
   outReset(MODE_NDJSON);
   writeStats();
   return outLen();
+}
+
+/** The engine clock: the latest event time seen, µs since the epoch (0 before any dated line). */
+export function node_clock(): i64 {
+  return engineClock();
 }
 
 /** Pointer to the output of the last call. */

@@ -1,0 +1,564 @@
+// Host ABI for Fluent Bit's `wasm` filter (fluent-bit-wasm.md §1; configs in fluent-bit/).
+//
+// Contract:
+//   filter_ipmon_flow(tag, tag_len, time_sec, time_nsec, record, record_len) -> ptr
+//   - `record` is the record body as JSON (Event_Format json), copied in by the host through
+//     the exported runtime (__new + __pin, freed with __unpin after the call, §1.5) and
+//     NUL-terminated; record_len excludes the NUL. The tag is not used.
+//   - Returns 0 (the host drops the record) when nothing is due, else a pointer to one
+//     NUL-terminated UTF-8 JSON object {"records":[r1,r2,...]} holding every record that became
+//     due: flow summaries, forwarded lines, stats, rejected records. One call can emit only one
+//     record (§1.2), so fluent-bit/split.lua turns the envelope into one record each.
+//   - The returned bytes stay valid until the next call; Fluent Bit copies them at once (§1.2).
+//
+// Records in:
+//   - Log records carry ipmon text in the configured key (default "log", else "message"), one
+//     line or several separated by \n.
+//   - Control records carry "ipmon_flow": "tick" | "stats" | "flush" | {configuration}, from a
+//     `dummy` heartbeat input (Fluent Bit has no timer callback, §1.7). A tick moves the event
+//     clock on by the wall time that passed since the last log record, measured with the
+//     records' own time_sec/time_nsec, never to the wall clock itself.
+//   - Until the first control record arrives, log lines are held (bounded) so that the
+//     configuration it carries applies from the first line.
+// Anything else gets a defined answer: an "ipmon.rejected" record that says why, or 0.
+
+import * as config from "../config";
+import { applyConfig, configError } from "../config";
+import { US_PER_DAY, US_PER_SECOND, daysFromCivil, putIsoTime } from "../clock";
+import { advanceClock, engineClock, engineInit, flushAll, processLine, writeStats } from "../engine";
+import { SLOT_SIZE, tableCapacity } from "../flowtable";
+import {
+  J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, keyStart, nextMember, valueEnd,
+  valueEscaped, valueIs, valueStart, valueType,
+} from "../jsonrecord";
+import { setDateContext, setFallbackDay } from "../line";
+import {
+  MODE_ARRAY, beginRecord, commit, endRecord, outPtr, outRecords, outReset, putAscii, putByte, putJsonText, putU64, reserve,
+} from "../output";
+
+// ── limits ───────────────────────────────────────────────────────────────────────────────────
+/** Longest value (JSON text of the key) accepted as log text; ipmon lines are < 1 KiB. */
+// @ts-ignore: decorator
+@inline const MAX_TEXT: usize = 65536;
+/** Log bytes held while waiting for the first control record (then it starts with defaults). */
+// @ts-ignore: decorator
+@inline const HOLD_MAX_BYTES: usize = 4 << 20;
+/** ... or this much record time between the first and the latest held record. */
+// @ts-ignore: decorator
+@inline const HOLD_MAX_US: i64 = 10 * US_PER_SECOND;
+/** Bytes of a rejected record quoted in its message. */
+// @ts-ignore: decorator
+@inline const QUOTE_BYTES: usize = 256;
+/** Memory the flow table may take (see maxCapacity). */
+// @ts-ignore: decorator
+@inline const MAX_TABLE_BYTES: usize = 512 << 20;
+/** Longest configurable record key. */
+// @ts-ignore: decorator
+@inline const KEY_CAP: usize = 64;
+
+// ── rejection reasons ────────────────────────────────────────────────────────────────────────
+// @ts-ignore: decorator
+@inline const R_EMPTY: i32 = 0;
+// @ts-ignore: decorator
+@inline const R_BAD_POINTER: i32 = 1;
+// @ts-ignore: decorator
+@inline const R_NOT_JSON: i32 = 2;
+// @ts-ignore: decorator
+@inline const R_MISSING_KEY: i32 = 3;
+// @ts-ignore: decorator
+@inline const R_NOT_A_STRING: i32 = 4;
+// @ts-ignore: decorator
+@inline const R_TOO_LONG: i32 = 5;
+// @ts-ignore: decorator
+@inline const R_BAD_CONTROL: i32 = 6;
+
+/** Decoded log text when the JSON value had escapes (else the text is read in place). */
+const textBuf: usize = memory.data(<i32>MAX_TEXT);
+/** The configured record key; length 0 means the default ("log", else "message"). */
+const keyBuf: usize = memory.data(<i32>KEY_CAP);
+let keyLen: usize = 0;
+/** A new key being checked (keyBuf changes only once the whole configuration is accepted). */
+const keyScratch: usize = memory.data(<i32>KEY_CAP);
+
+let statsIntervalUs: i64 = 0;
+let lastStatsUs: i64 = -1;
+
+// Start-up hold: [time i64][length u32, top bit = multiline][bytes] entries in one heap.alloc buffer.
+let holding = true;
+let hold: usize = 0;
+let holdLen: usize = 0;
+let holdCap: usize = 0;
+let holdFirstUs: i64 = 0;
+
+/** A line went into the engine since the last (re)configuration. */
+let started = false;
+/** The year came from the configuration (else the first record's time sets it). */
+let yearSet = false;
+/** The last configuration object seen, byte for byte, so a repeated one costs a compare. */
+let lastConfig: usize = 0;
+let lastConfigLen: usize = 0;
+let lastConfigCap: usize = 0;
+
+// Heartbeat clock: the log went quiet at anchorWallUs (record time) when the engine clock was
+// anchorClockUs; a tick at wall time W moves the engine clock to anchorClockUs + (W - anchorWallUs).
+let lastLogUs: i64 = 0;
+let logSinceTick = false;
+let prevTickUs: i64 = -1;
+let anchored = false;
+let anchorWallUs: i64 = 0;
+let anchorClockUs: i64 = 0;
+
+/** Fluent Bit's entry: one record in, 0 or a pointer to the NUL-terminated envelope out. */
+export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, timeNsec: u32, recPtr: usize, recLen: u32): usize {
+  const nowUs = <i64>timeSec * US_PER_SECOND + <i64>(timeNsec / 1000);
+  // Room for the envelope's head, written only if a record follows (most calls return 0).
+  outReset(MODE_ARRAY);
+  reserve(ENVELOPE_HEAD_LEN);
+  commit(ENVELOPE_HEAD_LEN);
+  handleRecord(recPtr, <usize>recLen, nowUs);
+  if (outRecords() == 0) return 0;
+  putAscii("]}");
+  putByte(0);
+  // the buffer may have moved while records were written: its start is only known now
+  memory.copy(outPtr(), ENVELOPE_HEAD, ENVELOPE_HEAD_LEN);
+  return outPtr();
+}
+
+/** `{"records":[` as UTF-8. */
+const ENVELOPE_HEAD: usize = memory.data<u8>([0x7b, 0x22, 0x72, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x73, 0x22, 0x3a, 0x5b]);
+// @ts-ignore: decorator
+@inline const ENVELOPE_HEAD_LEN: usize = 12;
+
+function handleRecord(rec: usize, n: usize, nowUs: i64): void {
+  if (rec == 0 || n == 0) {
+    reject(R_EMPTY, 0, n, nowUs);
+    return;
+  }
+  if (<u64>rec + <u64>n > (<u64>memory.size() << 16)) {
+    reject(R_BAD_POINTER, 0, n, nowUs);
+    return;
+  }
+  if (!beginObject(rec, n)) {
+    reject(R_NOT_JSON, rec, n, nowUs);
+    return;
+  }
+  // With the default key, "log" wins over "message" wherever each appears.
+  let altType = 0;
+  let altStart: usize = 0;
+  let altEnd: usize = 0;
+  let altEscaped = false;
+  while (true) {
+    const r = nextMember();
+    if (r < 0) {
+      reject(R_NOT_JSON, rec, n, nowUs);
+      return;
+    }
+    if (r == 0) break;
+    if (keyIs("ipmon_flow")) {
+      control(rec, n, nowUs);
+      return;
+    }
+    if (keyLen > 0 ? keyIsBytes(keyBuf, keyLen) : keyIs("log")) {
+      logValue(valueType, valueStart, valueEnd, valueEscaped, rec, n, nowUs);
+      return;
+    }
+    if (keyLen == 0 && altType == 0 && keyIs("message")) {
+      altType = valueType;
+      altStart = valueStart;
+      altEnd = valueEnd;
+      altEscaped = valueEscaped;
+    }
+  }
+  if (altType != 0) logValue(altType, altStart, altEnd, altEscaped, rec, n, nowUs);
+  else reject(R_MISSING_KEY, rec, n, nowUs);
+}
+
+// ── log records ──────────────────────────────────────────────────────────────────────────────
+
+function logValue(type: i32, start: usize, stop: usize, escaped: bool, rec: usize, n: usize, nowUs: i64): void {
+  if (type != J_STRING) {
+    reject(R_NOT_A_STRING, rec, n, nowUs);
+    return;
+  }
+  let p = start + 1;
+  let len = stop - start - 2;
+  if (len > MAX_TEXT) {
+    reject(R_TOO_LONG, rec, n, nowUs);
+    return;
+  }
+  if (escaped) {
+    const m = decodeString(p, p + len, textBuf, MAX_TEXT);
+    if (m < 0) {
+      reject(R_NOT_JSON, rec, n, nowUs);
+      return;
+    }
+    p = textBuf;
+    len = <usize>m;
+  }
+  if (holding && holdText(p, len, nowUs, escaped)) return;
+  if (holding) release();
+  processText(p, len, nowUs, escaped);
+}
+
+/**
+ * Feeds each \n-separated line of the text to the engine. Only text that had escapes can hold
+ * a newline (JSON writes it as \n), so the common record skips the search.
+ */
+function processText(p: usize, n: usize, nowUs: i64, multiline: bool): void {
+  if (!started) start(nowUs);
+  if (!multiline) {
+    processOne(p, n, nowUs);
+  } else {
+    const e = p + n;
+    while (true) {
+      let q = p;
+      while (q < e && load<u8>(q) != 0x0a) q++;
+      processOne(p, q - p, nowUs);
+      if (q >= e) break;
+      p = q + 1;
+    }
+  }
+  lastLogUs = nowUs;
+  logSinceTick = true;
+}
+
+function processOne(p: usize, n: usize, nowUs: i64): void {
+  // A line that starts with a bare time of day lost its date to a syslog parser upstream: date
+  // it by the record's own time, taking the day that puts it nearest (a line logged at
+  // 23:59:59.9 and read at 00:00:00.1 belongs to the day before).
+  if (n >= 9 && load<u8>(p + 2) == 0x3a && load<u8>(p + 5) == 0x3a && isDigit(p) && isDigit(p + 1)) {
+    const secs = <i64>(twoDigits(p) * 3600 + twoDigits(p + 3) * 60 + twoDigits(p + 6));
+    if (secs >= 0) {
+      const offsetUs = <i64>config.utcOffsetMinutes * 60 * US_PER_SECOND;
+      const local = nowUs + offsetUs;
+      let day = local - (((local % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+      const at = day + secs * US_PER_SECOND;
+      if (at - local > US_PER_DAY / 2) day -= US_PER_DAY;
+      else if (local - at > US_PER_DAY / 2) day += US_PER_DAY;
+      setFallbackDay(day - offsetUs);
+    }
+  }
+  processLine(p, <i32>n);
+}
+
+/** First line since (re)configuration: without a configured year, the record's time gives it. */
+function start(nowUs: i64): void {
+  started = true;
+  if (yearSet) return;
+  const local = nowUs + <i64>config.utcOffsetMinutes * 60 * US_PER_SECOND;
+  const days = local / US_PER_DAY - (local % US_PER_DAY < 0 ? 1 : 0);
+  let y = <i32>(1970 + days / 365);
+  while (y > 1970 && daysFromCivil(y, 1, 1) > days) y--;
+  while (daysFromCivil(y + 1, 1, 1) <= days) y++;
+  if (y < 1970 || y > 9999) return;
+  // once per (re)configuration: a string is fine here
+  if (applyConfig('{"year":' + y.toString() + "}")) setDateContext(config.year, config.utcOffsetMinutes);
+}
+
+// ── start-up hold ────────────────────────────────────────────────────────────────────────────
+
+/** Keeps a line until the first control record; false if the hold is full (caller releases). */
+function holdText(p: usize, n: usize, nowUs: i64, multiline: bool): bool {
+  if (holdLen == 0) holdFirstUs = nowUs;
+  const need = holdLen + 12 + n;
+  if (need > HOLD_MAX_BYTES || nowUs - holdFirstUs >= HOLD_MAX_US) return false;
+  if (need > holdCap) {
+    let c: usize = holdCap == 0 ? 1 << 16 : holdCap << 1;
+    while (c < need) c <<= 1;
+    hold = hold == 0 ? heap.alloc(c) : heap.realloc(hold, c);
+    holdCap = c;
+  }
+  const at = hold + holdLen;
+  store<i64>(at, nowUs);
+  store<u32>(at, <u32>n | (multiline ? 0x80000000 : 0), 8);
+  memory.copy(at + 12, p, n);
+  holdLen = need;
+  return true;
+}
+
+/** Ends the hold: every held line goes through the engine, in order, with its own time. */
+function release(): void {
+  holding = false;
+  let p = hold;
+  const e = hold + holdLen;
+  while (p < e) {
+    const t = load<i64>(p);
+    const w = load<u32>(p, 8);
+    const n = <usize>(w & 0x7fffffff);
+    processText(p + 12, n, t, (w & 0x80000000) != 0);
+    p += 12 + n;
+  }
+  if (hold != 0) heap.free(hold);
+  hold = 0;
+  holdLen = 0;
+  holdCap = 0;
+}
+
+// ── control records ──────────────────────────────────────────────────────────────────────────
+
+function control(rec: usize, n: usize, nowUs: i64): void {
+  if (valueType == J_OBJECT) {
+    configure(valueStart, valueEnd, nowUs);
+    if (holding) release();
+    tick(nowUs);
+    return;
+  }
+  if (valueIs("tick")) {
+    if (holding) release();
+    tick(nowUs);
+  } else if (valueIs("stats")) {
+    if (holding) release();
+    tick(nowUs);
+    writeStats();
+  } else if (valueIs("flush")) {
+    if (holding) release();
+    tick(nowUs);
+    flushAll();
+  } else {
+    reject(R_BAD_CONTROL, rec, n, nowUs);
+  }
+}
+
+/** A heartbeat at record time nowUs: advance the event clock by the quiet wall time, sweep. */
+function tick(nowUs: i64): void {
+  if (logSinceTick) {
+    // The log went quiet at the last log record's time, if that time is a wall time between
+    // the previous tick and this one. Otherwise (first tick, or records stamped with old
+    // parsed times while a backlog is read) take "now": the clock then waits one heartbeat
+    // rather than jumping by the age of the log.
+    const q = lastLogUs;
+    anchorWallUs = prevTickUs >= 0 && q >= prevTickUs && q <= nowUs ? q : nowUs;
+    anchorClockUs = engineClock();
+    anchored = true;
+    logSinceTick = false;
+  }
+  if (anchored && engineClock() > 0) advanceClock(anchorClockUs + (nowUs - anchorWallUs));
+  prevTickUs = nowUs;
+  if (statsIntervalUs > 0) {
+    if (lastStatsUs < 0) {
+      lastStatsUs = nowUs;
+    } else if (nowUs - lastStatsUs >= statsIntervalUs) {
+      writeStats();
+      lastStatsUs = nowUs;
+    }
+  }
+}
+
+/** Applies the configuration object [start, stop) if it differs from the last one seen. */
+function configure(start: usize, stop: usize, nowUs: i64): void {
+  const n = stop - start;
+  if (n == lastConfigLen && lastConfig != 0 && memory.compare(lastConfig, start, n) == 0) return;
+  if (n > lastConfigCap) {
+    if (lastConfig != 0) heap.free(lastConfig);
+    lastConfig = heap.alloc(n);
+    lastConfigCap = n;
+  }
+  memory.copy(lastConfig, start, n);
+  lastConfigLen = n;
+
+  // Split off the keys this host owns; the rest is the engine's (config.ts), which names any
+  // unknown key in its error. Host keys are checked first so that a bad one changes nothing.
+  const rest = heap.alloc(n + 2);
+  let restLen: usize = 0;
+  store<u8>(rest, 0x7b);
+  restLen = 1;
+  let newKey: usize = 0;
+  let newKeyLen: isize = -1;
+  let newStatsUs: i64 = -1;
+  let hasYear = false;
+  let error: string | null = null;
+  beginObject(start, n);
+  while (true) {
+    const r = nextMember();
+    if (r < 0) {
+      error = "configuration must be a JSON object";
+      break;
+    }
+    if (r == 0) break;
+    if (keyIs("key")) {
+      if (valueType != J_STRING) {
+        error = "configuration key 'key' must be the name of the record field that holds the ipmon line";
+        break;
+      }
+      newKey = valueStart + 1;
+      newKeyLen = <isize>(valueEnd - valueStart - 2);
+      if (valueEscaped) {
+        newKeyLen = decodeString(newKey, valueEnd - 1, keyScratch, KEY_CAP);
+        newKey = keyScratch;
+      }
+      if (newKeyLen <= 0 || <usize>newKeyLen > KEY_CAP) {
+        error = "configuration key 'key' must be 1 to 64 bytes long";
+        break;
+      }
+    } else if (keyIs("stats_interval")) {
+      newStatsUs = seconds(valueStart, valueEnd);
+      if (newStatsUs < 0) {
+        error = "configuration key 'stats_interval' must be a number of seconds from 0 to 31536000 (0 = never)";
+        break;
+      }
+    } else {
+      if (keyIs("year")) hasYear = true;
+      if (keyIs("capacity") && valueType == J_NUMBER && tooManyFlows(valueStart, valueEnd)) {
+        error = "configuration key 'capacity' is larger than the module's memory allows (at most " + maxCapacity().toString() + " flows)";
+        break;
+      }
+      if (restLen > 1) {
+        store<u8>(rest + restLen, 0x2c);
+        restLen++;
+      }
+      // the member as written: from the key's opening quote to the end of its value
+      const from = keyStart - 1;
+      memory.copy(rest + restLen, from, valueEnd - from);
+      restLen += valueEnd - from;
+    }
+  }
+  store<u8>(rest + restLen, 0x7d);
+  restLen++;
+
+  if (error === null) {
+    const before = tableCapacity();
+    const ok = applyConfig(String.UTF8.decodeUnsafe(rest, restLen));
+    if (!ok) error = configError();
+    else {
+      if (newKeyLen >= 0) {
+        memory.copy(keyBuf, newKey, <usize>newKeyLen);
+        keyLen = <usize>newKeyLen;
+      }
+      if (newStatsUs >= 0) {
+        statsIntervalUs = newStatsUs;
+        lastStatsUs = -1;
+      }
+      if (hasYear) yearSet = true;
+    }
+    // Even a configuration refused half-way may have set the keys before the bad one, so the
+    // engine is brought in line with config.ts either way.
+    if (!started) {
+      engineInit();
+    } else if (config.capacity != before) {
+      flushAll(); // the table is re-created: its flows are reported (forced_end), not lost
+      engineInit();
+      started = false;
+    } else {
+      setDateContext(config.year, config.utcOffsetMinutes);
+    }
+  }
+  heap.free(rest);
+  if (error !== null) writeConfigError(error, nowUs);
+}
+
+/**
+ * Most flows a table may hold: config.ts accepts up to 16M, but a table that large does not fit
+ * the module's 1 GiB (asconfig maximumMemory) and its allocation would abort. Half of it is
+ * the budget, with 16 bytes of index per flow (the index has at least twice as many buckets).
+ */
+function maxCapacity(): u32 {
+  return <u32>((<u64>MAX_TABLE_BYTES) / (<u64>SLOT_SIZE + 16));
+}
+
+/** True if the JSON integer [p, e) is above maxCapacity() (anything else is config.ts's call). */
+function tooManyFlows(p: usize, e: usize): bool {
+  let v: u64 = 0;
+  for (let q = p; q < e; q++) {
+    if (!isDigit(q)) return false;
+    v = v * 10 + <u64>(load<u8>(q) - 0x30);
+    if (v > 0xffffffff) return true;
+  }
+  return v > <u64>maxCapacity();
+}
+
+/** A non-negative JSON number of seconds [p, e) as µs, or -1. Fractions to the microsecond. */
+function seconds(p: usize, e: usize): i64 {
+  if (valueType != J_NUMBER) return -1;
+  let v: i64 = 0;
+  let q = p;
+  let digits = 0;
+  while (q < e && isDigit(q)) {
+    v = v * 10 + <i64>(load<u8>(q) - 0x30);
+    q++;
+    if (++digits > 9) return -1;
+  }
+  if (digits == 0) return -1;
+  v *= US_PER_SECOND;
+  if (q < e && load<u8>(q) == 0x2e) {
+    q++;
+    let scale = US_PER_SECOND / 10;
+    while (q < e && isDigit(q)) {
+      v += <i64>(load<u8>(q) - 0x30) * scale;
+      scale /= 10;
+      q++;
+    }
+  }
+  if (q != e || v > 31536000 * US_PER_SECOND) return -1;
+  return v;
+}
+
+// ── records this host writes ─────────────────────────────────────────────────────────────────
+
+/** An "ipmon.rejected" record: the input record and why it was not used. */
+function reject(reason: i32, rec: usize, n: usize, nowUs: i64): void {
+  beginRecord();
+  putAscii('{"@timestamp":"');
+  putIsoTime(nowUs);
+  putAscii('","ecs":{"version":"8.17.0"},"event":{"kind":"pipeline_error","module":"ipmon","dataset":"ipmon.rejected"}');
+  if (rec != 0) {
+    putAscii(',"message":"');
+    putJsonText(rec, n < QUOTE_BYTES ? n : QUOTE_BYTES);
+    putByte(0x22);
+  }
+  putAscii(',"error":{"type":"fluentbit_record","message":"');
+  switch (reason) {
+    case R_EMPTY: putAscii("empty record"); break;
+    case R_BAD_POINTER: putAscii("record outside the module's memory"); break;
+    case R_NOT_JSON: putAscii("record is not a well-formed JSON object (is the filter's Event_Format json?)"); break;
+    case R_MISSING_KEY: putAscii("record has no field "); putKeyName(); break;
+    case R_NOT_A_STRING: putAscii("field "); putKeyName(); putAscii(" is not a string"); break;
+    case R_TOO_LONG: putAscii("field "); putKeyName(); putAscii(" is longer than 65536 bytes"); break;
+    default: putAscii("ipmon_flow must be \\\"tick\\\", \\\"stats\\\", \\\"flush\\\" or a configuration object");
+  }
+  putAscii('"},"ipmon":{"record_type":"rejected","reason":"');
+  switch (reason) {
+    case R_EMPTY: putAscii("empty"); break;
+    case R_BAD_POINTER: putAscii("bad_pointer"); break;
+    case R_NOT_JSON: putAscii("not_json"); break;
+    case R_MISSING_KEY: putAscii("missing_key"); break;
+    case R_NOT_A_STRING: putAscii("not_a_string"); break;
+    case R_TOO_LONG: putAscii("too_long"); break;
+    default: putAscii("bad_control");
+  }
+  putAscii('","record_bytes":');
+  putU64(<u64>n);
+  putAscii("}}");
+  endRecord();
+}
+
+/** The key that was looked for, quoted (inside a JSON string). */
+function putKeyName(): void {
+  putAscii('\\"');
+  if (keyLen > 0) putJsonText(keyBuf, keyLen);
+  else putAscii("log\\\" or \\\"message");
+  putAscii('\\"');
+}
+
+/** An "ipmon.config" record for a configuration that was refused. */
+function writeConfigError(message: string, nowUs: i64): void {
+  beginRecord();
+  putAscii('{"@timestamp":"');
+  putIsoTime(nowUs);
+  putAscii('","ecs":{"version":"8.17.0"},"event":{"kind":"pipeline_error","module":"ipmon","dataset":"ipmon.config"},"error":{"type":"ipmon_config","message":"');
+  const bytes = String.UTF8.encode(message);
+  putJsonText(changetype<usize>(bytes), <usize>bytes.byteLength);
+  putAscii('"},"ipmon":{"record_type":"config_error"}}');
+  endRecord();
+}
+
+// ── small helpers ────────────────────────────────────────────────────────────────────────────
+
+// @ts-ignore: decorator
+@inline function isDigit(p: usize): bool {
+  return <u32>load<u8>(p) - 0x30 <= 9;
+}
+
+function twoDigits(p: usize): i32 {
+  if (!isDigit(p) || !isDigit(p + 1)) return -100000;
+  return <i32>(load<u8>(p) - 0x30) * 10 + <i32>(load<u8>(p + 1) - 0x30);
+}

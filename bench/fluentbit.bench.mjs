@@ -1,0 +1,122 @@
+// Records per second through the Fluent Bit entry point (filter_ipmon_flow) under the Node
+// emulation of Fluent Bit's call sequence (host-test/lib/fluentbit-emulator.mjs: JSON record
+// copied in through __new/__pin, the call, the returned C string read and parsed, __unpin),
+// beside a no-op filter under the very same emulation. Their ratio shows what the correlation
+// itself costs on top of the host's fixed per-record work. Target: ratio >= 0.5.
+//
+//   node bench/fluentbit.bench.mjs          (standalone; `npm run bench` calls run())
+//
+// The no-op is compiled here from inline AssemblyScript with the release build's runtime
+// flags (incremental, --exportRuntime, no env.abort), so both modules get the same allocator
+// traffic. Median of interleaved runs, each on a fresh instance. These are emulation figures:
+// real Fluent Bit adds its own msgpack/JSON work to both sides (fluent-bit-wasm.md §4).
+
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_WASM, WasmFilter, encodeRecordJson } from '../host-test/lib/fluentbit-emulator.mjs';
+import { generateTraffic } from '../host-test/lib/generator.mjs';
+
+const NOOP_SOURCE = `
+/** Fluent Bit's filter signature, doing nothing: the record is dropped. */
+export function filter_noop(tag: usize, tagLen: u32, sec: u32, nsec: u32, rec: usize, len: u32): usize {
+  return 0;
+}
+`;
+
+/** Compiles the no-op module with the release build's runtime options. */
+async function compileNoop() {
+  const { default: asc } = await import('assemblyscript/asc');
+  const r = await asc.compileString({ 'noop.ts': NOOP_SOURCE }, {
+    optimizeLevel: 3, runtime: 'incremental', exportRuntime: true, use: ['abort='],
+  });
+  if (r.error || !r.binary) throw new Error(`asc: ${r.error?.message ?? ''} ${r.stderr}`);
+  return new WebAssembly.Module(r.binary);
+}
+
+/** The records a tail + dummy pipeline would hand the filter: bodies, times, and their JSON. */
+function makeRecords(lines, tickEvery) {
+  const records = [];
+  const base = Date.UTC(2026, 10, 28) / 1000;
+  const tick = { ipmon_flow: 'tick' };
+  const add = (body, us) => records.push({
+    body, json: Buffer.from(encodeRecordJson(body)), sec: base + Math.floor(us / 1e6), nsec: (us % 1e6) * 1000,
+  });
+  lines.forEach((line, i) => {
+    const us = i * 20; // 50k lines per second of wall time
+    add({ log: line }, us);
+    if (i % tickEvery === 0) add(tick, us);
+  });
+  return records;
+}
+
+/**
+ * One timed pass of every record through a fresh filter instance; records per second. With
+ * `encode`, each body is serialised to JSON inside the loop as Fluent Bit does per record
+ * (flb_msgpack_to_json_str, §1.1); without, the JSON is made up front and only the copies,
+ * the call and the answer are timed.
+ */
+function pass(options, configJson, records, encode) {
+  const f = new WasmFilter(options);
+  if (configJson) f.callRaw('fw.tick', records[0].sec, 0, configJson);
+  let out = 0;
+  const t0 = process.hrtime.bigint();
+  for (const r of records) {
+    const res = encode ? f.call('fw.ipmon', r.sec, r.nsec, r.body) : f.callRaw('fw.ipmon', r.sec, r.nsec, r.json);
+    if (res.status === 'record') out += res.body.records.length;
+    else if (res.status !== 'drop') throw new Error(`filter ${options.functionName ?? 'filter_ipmon_flow'}: ${res.status} ${res.error ?? ''}`);
+  }
+  const ns = Number(process.hrtime.bigint() - t0);
+  return { rate: records.length / (ns / 1e9), out };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n) => Math.round(n).toLocaleString('en');
+
+/** Runs the benchmark, prints a summary and returns the figures. */
+export async function run({ lines: lineCount = 200_000, rounds = 5, log = console.log } = {}) {
+  const noop = await compileNoop();
+  const gen = generateTraffic({ seed: 5, lines: lineCount, concurrency: 2000, format: 'syslog', observers: ['fw1', 'fw2'] });
+  const records = makeRecords(gen.lines, 1000);
+  const config = Buffer.from(encodeRecordJson({ ipmon_flow: { year: 2024 } }));
+  const flow = { wasmPath: DEFAULT_WASM };
+  const none = { module: noop, functionName: 'filter_noop' };
+  // warm-up: let V8 tier the code up before timing
+  for (const encode of [true, false]) {
+    pass(flow, config, records.slice(0, 40_000), encode);
+    pass(none, null, records.slice(0, 40_000), encode);
+  }
+  const rates = { flowFull: [], noopFull: [], flowCall: [], noopCall: [] };
+  let emitted = 0;
+  for (let i = 0; i < rounds; i++) {
+    const a = pass(flow, config, records, true);
+    rates.flowFull.push(a.rate);
+    emitted = a.out;
+    rates.noopFull.push(pass(none, null, records, true).rate);
+    rates.flowCall.push(pass(flow, config, records, false).rate);
+    rates.noopCall.push(pass(none, null, records, false).rate);
+  }
+  const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
+  const result = {
+    name: 'fluentbit',
+    records: records.length,
+    emitted,
+    flowRecordsPerSec: Math.round(m.flowFull),
+    noopRecordsPerSec: Math.round(m.noopFull),
+    ratio: Number((m.flowFull / m.noopFull).toFixed(3)),
+    callOnly: {
+      flowRecordsPerSec: Math.round(m.flowCall),
+      noopRecordsPerSec: Math.round(m.noopCall),
+      ratio: Number((m.flowCall / m.noopCall).toFixed(3)),
+    },
+  };
+  log(`fluentbit: records/s through the wasm filter entry under the Fluent Bit emulation (median of ${rounds} interleaved runs, ` +
+    `${fmt(records.length)} records, ${fmt(emitted)} out)`);
+  log(`  full call sequence (JSON-encode, copy in, call, read, free): filter_ipmon_flow ${fmt(m.flowFull)}, ` +
+    `no-op ${fmt(m.noopFull)}, ratio ${result.ratio} (target >= 0.5)`);
+  log(`  copies and call only (JSON made up front):                 filter_ipmon_flow ${fmt(m.flowCall)}, ` +
+    `no-op ${fmt(m.noopCall)}, ratio ${result.callOnly.ratio}`);
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href || fileURLToPath(import.meta.url) === process.argv[1]) {
+  await run();
+}

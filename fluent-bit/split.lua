@@ -1,0 +1,22 @@
+-- ipmon-flow: turn the wasm filter's envelope {"records":[r1, r2, ...]} into one record each.
+--
+-- Fluent Bit's wasm filter can return only one record per call (fluent-bit-wasm.md §1.2), so the
+-- module packs every record that became due into one envelope; a lua filter may return a table
+-- of records, which Fluent Bit emits one by one. Return code 2 keeps each record's timestamp
+-- (the time of the log line or heartbeat that made it due).
+--
+--   [FILTER]
+--       Name    lua
+--       Match   fw.*
+--       Script  /opt/ipmon-flow/split.lua
+--       Call    split_records
+--
+-- Runs on LuaJIT (Fluent Bit) and on any Lua 5.1-5.4.
+
+function split_records(tag, timestamp, record)
+  local records = record["records"]
+  if type(records) ~= "table" then
+    return 0, timestamp, record -- not an envelope: leave the record as it is
+  end
+  return 2, timestamp, records
+end
