@@ -2,9 +2,12 @@
 // ipmon-flow: correlate IPFilter ipmon packet logs into flow summaries (NDJSON on stdout).
 
 import { createReadStream, statSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { FlowEngine, ConfigError } from './engine.mjs';
+import { StreamSink } from './sinks.mjs';
+import { runFollow, Stopper } from './live.mjs';
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
 
@@ -32,6 +35,35 @@ Options:
   --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal)
   -h, --help                   show this help
   -v, --version                show the version
+
+Live logs (README "Live logs"):
+  --follow FILE                follow FILE like tail -F (rotation, truncation), reporting flows
+                               as they end, until SIGTERM/SIGINT; "-" follows stdin until it ends
+  --from-start                 read what FILE already holds first (default: only new lines)
+  --state FILE                 checkpoint the flow table and the read position to FILE, and
+                               resume from it after a restart (needs --follow FILE)
+  --state-interval S           seconds between checkpoints (default 5)
+  --sweep-lag S                while the log is quiet, event time follows the wall clock S
+                               seconds behind, for lines written late (default 2)
+  --poll-interval S            how often to look for new lines (default 0.25)
+  On SIGTERM/SIGINT every open flow is written (end reason forced_end), then the stats record.
+
+Output (README "Elasticsearch"):
+  --output ndjson|elasticsearch  where records go (default ndjson on stdout)
+  --es-url URL[,URL...]        Elasticsearch endpoint(s) (env IPMON_FLOW_ES_URL)
+  --es-api-key KEY             API key auth (env IPMON_FLOW_ES_API_KEY)
+  --es-user USER               basic auth user (env IPMON_FLOW_ES_USER); the password comes
+                               from --es-password or env IPMON_FLOW_ES_PASSWORD
+  --es-ca FILE                 PEM CA certificate to trust
+  --es-insecure                do not verify the server's certificate
+  --es-index NAME              index; %Y %m %d come from the record's @timestamp
+                               (default ipmon-flow-%Y.%m.%d)
+  --es-data-stream NAME        write to a data stream instead (e.g. logs-ipmon-default)
+  --es-batch-size N            documents per bulk request (default 1000)
+  --es-flush-interval S        send a partial batch after S seconds (default 1)
+  --es-buffer N                documents held before input is paused (default 10000)
+  --es-max-backoff S           longest wait between retries (default 30)
+  --shutdown-timeout S         on SIGTERM, how long to keep trying to deliver (default 30)
 `;
 
 const NUMERIC = {
@@ -48,10 +80,75 @@ const NUMERIC = {
   year: 'year',
 };
 
+// host-side settings in seconds: flag → [name, default, minimum]
+const SECONDS = {
+  'state-interval': ['stateIntervalMs', 5, 0.05],
+  'sweep-lag': ['sweepLagMs', 2, 0],
+  'poll-interval': ['pollMs', 0.25, 0.01],
+  'es-flush-interval': ['esFlushMs', 1, 0.01],
+  'es-max-backoff': ['esMaxBackoffMs', 30, 0.01],
+  'shutdown-timeout': ['shutdownMs', 30, 0],
+};
+const COUNTS = {
+  'es-batch-size': ['esBatchDocs', 1000, 1],
+  'es-buffer': ['esBuffer', 10000, 1],
+};
+const ES_STRINGS = ['es-url', 'es-api-key', 'es-user', 'es-password', 'es-ca', 'es-index', 'es-data-stream'];
+
 class UsageError extends Error {}
 
-/** Turns command-line arguments into { config, files, ... }; throws UsageError on bad input. */
-export function parseCommandLine(argv) {
+/** Reads the live-log, output and Elasticsearch flags; throws UsageError on a bad combination. */
+function parseHostOptions(v, positionals, env) {
+  const host = {};
+  for (const [flag, [name, dflt, min]] of Object.entries(SECONDS)) {
+    let n = dflt;
+    if (v[flag] !== undefined) {
+      n = Number(v[flag]);
+      if (v[flag].trim() === '' || !Number.isFinite(n) || n < min) throw new UsageError(`--${flag} needs a number of seconds of at least ${min}, got "${v[flag]}"`);
+    }
+    host[name] = Math.round(n * 1000);
+  }
+  for (const [flag, [name, dflt, min]] of Object.entries(COUNTS)) {
+    let n = dflt;
+    if (v[flag] !== undefined) {
+      n = Number(v[flag]);
+      if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} needs a whole number of at least ${min}, got "${v[flag]}"`);
+    }
+    host[name] = n;
+  }
+  host.follow = v.follow ?? null;
+  if (host.follow === '') throw new UsageError('--follow needs a file name ("-" for stdin)');
+  if (host.follow !== null && positionals.length) throw new UsageError('--follow takes one file; give no other FILE arguments');
+  host.fromStart = !!v['from-start'];
+  if (host.fromStart && (host.follow === null || host.follow === '-')) throw new UsageError('--from-start needs --follow FILE');
+  host.state = v.state ?? null;
+  if (host.state !== null && (host.follow === null || host.follow === '-')) throw new UsageError('--state needs --follow FILE (a file has a position to resume from; a pipe has not)');
+  host.output = v.output ?? 'ndjson';
+  if (!['ndjson', 'elasticsearch'].includes(host.output)) throw new UsageError(`--output must be ndjson or elasticsearch, got "${host.output}"`);
+  const es = {
+    url: v['es-url'] ?? env.IPMON_FLOW_ES_URL,
+    apiKey: v['es-api-key'] ?? env.IPMON_FLOW_ES_API_KEY,
+    user: v['es-user'] ?? env.IPMON_FLOW_ES_USER,
+    password: v['es-password'] ?? env.IPMON_FLOW_ES_PASSWORD,
+    caFile: v['es-ca'],
+    insecure: !!v['es-insecure'],
+    index: v['es-index'],
+    dataStream: v['es-data-stream'],
+  };
+  if (host.output === 'elasticsearch') {
+    if (!es.url) throw new UsageError('--output elasticsearch needs --es-url URL (or IPMON_FLOW_ES_URL)');
+    if (es.index && es.dataStream) throw new UsageError('give --es-index or --es-data-stream, not both');
+    if (es.apiKey && es.user) throw new UsageError('give --es-api-key or --es-user, not both');
+    host.es = es;
+  } else {
+    const used = [...ES_STRINGS, 'es-insecure', 'es-batch-size', 'es-buffer', 'es-flush-interval', 'es-max-backoff'].find((k) => v[k] !== undefined);
+    if (used) throw new UsageError(`--${used} needs --output elasticsearch`);
+  }
+  return host;
+}
+
+/** Turns command-line arguments into { config, files, host, ... }; throws UsageError on bad input. */
+export function parseCommandLine(argv, env = process.env) {
   const options = {
     year: { type: 'string' },
     'utc-offset': { type: 'string' },
@@ -61,8 +158,14 @@ export function parseCommandLine(argv) {
     'no-progress': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
+    follow: { type: 'string' },
+    'from-start': { type: 'boolean' },
+    state: { type: 'string' },
+    output: { type: 'string' },
+    'es-insecure': { type: 'boolean' },
   };
   for (const k of Object.keys(NUMERIC)) if (!options[k]) options[k] = { type: 'string' };
+  for (const k of [...Object.keys(SECONDS), ...Object.keys(COUNTS), ...ES_STRINGS]) options[k] ??= { type: 'string' };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -95,9 +198,11 @@ export function parseCommandLine(argv) {
   }
   if (v['utc-offset'] !== undefined) config.utc_offset = v['utc-offset'];
   if (config.year === undefined) config.year = new Date().getUTCFullYear();
+  const host = parseHostOptions(v, parsed.positionals, env);
   return {
     config,
-    files: parsed.positionals.length ? parsed.positionals : ['-'],
+    host,
+    files: host.follow !== null ? [] : parsed.positionals.length ? parsed.positionals : ['-'],
     stats: !v['no-stats'],
     progress: v['no-progress'] ? false : v.progress ? true : undefined,
     help: !!v.help,
@@ -110,15 +215,9 @@ function version() {
   return pkg.version;
 }
 
-/** Writes to stdout, waiting when the pipe is full (bounded memory on a slow consumer). */
-async function write(out, buf) {
-  if (buf.length === 0) return;
-  if (!out.write(buf)) await new Promise((resolve) => out.once('drain', resolve));
-}
-
 async function makeProgress(files, enabled) {
   const show = enabled ?? (process.stderr.isTTY && !files.includes('-'));
-  if (!show) return null;
+  if (!show || files.length === 0) return null;
   let total = 0;
   for (const f of files) if (f !== '-') total += statSync(f).size;
   const { default: cliProgress } = await import('cli-progress');
@@ -130,11 +229,120 @@ async function makeProgress(files, enabled) {
   return bar;
 }
 
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 };
+
+/** The sink records go to: stdout, or Elasticsearch (loaded only when asked for). */
+async function makeSink(cmd, stdout, warn) {
+  if (cmd.host.output !== 'elasticsearch') return new StreamSink(stdout);
+  const { ElasticsearchSink, clientOptions } = await import('./elasticsearch.mjs');
+  const es = cmd.host.es;
+  return new ElasticsearchSink({
+    clientOptions: clientOptions(es),
+    index: es.index,
+    dataStream: es.dataStream,
+    batchDocs: cmd.host.esBatchDocs,
+    maxQueue: cmd.host.esBuffer,
+    flushMs: cmd.host.esFlushMs,
+    maxBackoffMs: cmd.host.esMaxBackoffMs,
+    warn,
+  });
+}
+
+/** Reads files or stdin once, start to end (the original mode). Returns the exit code. */
+async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
+  const bar = await makeProgress(cmd.files, cmd.progress);
+  let done = 0;
+  for (const f of cmd.files) {
+    const raw = f === '-' ? stdin : createReadStream(f, { highWaterMark: 1 << 20 });
+    const src = f.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+    if (f.endsWith('.gz')) raw.on('error', (err) => src.destroy(err));
+    if (bar) raw.on('data', (chunk) => bar.update((done += chunk.length)));
+    // a signal ends the read at once, even while waiting on a quiet pipe
+    const interrupt = () => {
+      src.destroy();
+      if (raw !== src) raw.destroy();
+    };
+    stop.onRequest(interrupt);
+    let writing = false; // an output failure is not a read error: it goes up as it is
+    try {
+      for await (const chunk of src) {
+        writing = true;
+        await sink.write(engine.push(chunk));
+        writing = false;
+        if (stop.requested) break;
+      }
+    } catch (err) {
+      if (writing) throw err;
+      if (!stop.requested) {
+        warn(`error reading ${f === '-' ? 'stdin' : f}: ${err.code || err.message}`);
+        bar?.stop();
+        // What was read is still reported, so nothing already counted is lost.
+        await sink.write(engine.drain());
+        await sink.write(engine.flush());
+        if (cmd.stats) await sink.write(engine.stats());
+        await sink.close();
+        return 1;
+      }
+    } finally {
+      stop.offRequest(interrupt);
+    }
+    if (stop.requested) break;
+    // A file that does not end in a newline still ends its last line.
+    await sink.write(engine.drain());
+  }
+  bar?.stop();
+  if (stop.requested && engine.pending) {
+    // cut off mid-line by the signal: its numbers could be wrong
+    warn(`ignored an unfinished last line of ${engine.pending.length} bytes`);
+    engine.pending = null;
+  }
+  await sink.write(engine.flush());
+  if (cmd.stats) await sink.write(engine.stats());
+  await sink.close();
+  return stop.requested ? SIGNAL_EXIT[stop.signal] ?? 1 : 0;
+}
+
+/** A digest of the settings that shape flows, to notice a change across --state restarts. */
+function configDigest(config) {
+  const { year, ...rest } = config; // the default year follows the calendar: not a change
+  const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
+
+/** Follows a file or stdin until a signal (or the end of stdin). Returns the exit code. */
+async function runLive(cmd, engine, sink, { stdin, warn, stop }) {
+  const h = cmd.host;
+  let first = engine;
+  await runFollow({
+    path: h.follow,
+    stream: h.follow === '-' ? stdin : null,
+    makeEngine: () => {
+      const e = first ?? new FlowEngine(cmd.config);
+      first = null;
+      return e;
+    },
+    sink,
+    statePath: h.state,
+    fromStart: h.fromStart,
+    stats: cmd.stats,
+    pollMs: h.pollMs,
+    sweepMs: 1000,
+    lagUs: h.sweepLagMs * 1000,
+    checkpointMs: h.stateIntervalMs,
+    warn,
+    stop,
+    configDigest: configDigest(cmd.config),
+  });
+  return 0;
+}
+
 /** Runs the CLI; returns the exit code. */
-export async function main(argv, { stdin = process.stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
+export async function main(argv, {
+  stdin = process.stdin, stdout = process.stdout, stderr = process.stderr, env = process.env, signals = process,
+} = {}) {
   let cmd;
   try {
-    cmd = parseCommandLine(argv);
+    cmd = parseCommandLine(argv, env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     stderr.write(`ipmon-flow: ${err.message}\nTry "ipmon-flow --help".\n`);
@@ -166,37 +374,46 @@ export async function main(argv, { stdin = process.stdin, stdout = process.stdou
     stderr.write(`ipmon-flow: ${err instanceof ConfigError ? 'bad configuration: ' : ''}${err.message}\n`);
     return 2;
   }
-  const bar = await makeProgress(cmd.files, cmd.progress);
-  let done = 0;
+  const warn = (msg) => stderr.write(`ipmon-flow: ${msg}\n`);
+  let sink;
   try {
-    for (const f of cmd.files) {
-      const raw = f === '-' ? stdin : createReadStream(f, { highWaterMark: 1 << 20 });
-      const src = f.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-      if (f.endsWith('.gz')) raw.on('error', (err) => src.destroy(err));
-      if (bar) raw.on('data', (chunk) => bar.update((done += chunk.length)));
-      try {
-        for await (const chunk of src) await write(stdout, engine.push(chunk));
-      } catch (err) {
-        stderr.write(`ipmon-flow: error reading ${f === '-' ? 'stdin' : f}: ${err.code || err.message}\n`);
-        bar?.stop();
-        // What was read is still reported, so nothing already counted is lost.
-        await write(stdout, engine.drain());
-        await write(stdout, engine.flush());
-        if (cmd.stats) await write(stdout, engine.stats());
-        return 1;
-      }
-      // A file that does not end in a newline still ends its last line.
-      await write(stdout, engine.drain());
-    }
-    bar?.stop();
-    await write(stdout, engine.flush());
-    if (cmd.stats) await write(stdout, engine.stats());
+    sink = await makeSink(cmd, stdout, warn);
   } catch (err) {
-    bar?.stop();
-    stderr.write(`ipmon-flow: ${err.message}\n`);
-    return 1;
+    warn(err.message);
+    return 2;
   }
-  return 0;
+  const stop = new Stopper();
+  let deadline = null;
+  const onSignal = (sig) => {
+    if (stop.requested) {
+      // a second signal: the user does not want to wait for the clean shutdown
+      stderr.write(`ipmon-flow: ${sig} again, exiting without finishing\n`);
+      process.exit(SIGNAL_EXIT[sig] ?? 1);
+    }
+    stop.request(sig);
+    // Delivery may hang on an absent cluster or a stuck reader: give up after the timeout.
+    deadline = setTimeout(() => sink.abort?.(`no delivery within --shutdown-timeout after ${sig}`), cmd.host.shutdownMs);
+    deadline.unref?.();
+  };
+  signals.on('SIGTERM', onSignal);
+  signals.on('SIGINT', onSignal);
+  try {
+    const ctx = { stdin, warn, stop };
+    const code = cmd.host.follow !== null ? await runLive(cmd, engine, sink, ctx) : await runBatch(cmd, engine, sink, ctx);
+    if (sink.stats?.rejected) {
+      warn(`elasticsearch: ${sink.stats.rejected} documents were rejected (see above); ${sink.stats.indexed} indexed`);
+      return code || 1;
+    }
+    return code;
+  } catch (err) {
+    warn(err.message);
+    sink.abort?.('stopped by an error');
+    return 1;
+  } finally {
+    clearTimeout(deadline);
+    signals.off('SIGTERM', onSignal);
+    signals.off('SIGINT', onSignal);
+  }
 }
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;

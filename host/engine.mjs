@@ -132,6 +132,11 @@ export class FlowEngine {
     return this.#output(this.#call(() => this.x.node_flush()));
   }
 
+  /** The engine clock: latest event time seen, in µs since the epoch (0 before any dated line). */
+  clock() {
+    return Number(this.x.node_clock());
+  }
+
   /** One stats record. */
   stats() {
     return this.#output(this.#call(() => this.x.node_stats()));

@@ -156,15 +156,15 @@ export class TailReader {
       }
       closeSync(fd);
     }
-    notes.push(`the file followed before the restart (${this.path}, inode ${pos.ident.ino}) is gone; lines written to it after the checkpoint are lost; starting ${this.path} from its beginning`);
+    notes.push(`the file followed before the restart (${pos.path ?? this.path}, inode ${pos.ident.ino}) is gone; lines written to it after the checkpoint are lost; starting ${this.path} from its beginning`);
     this.startAt = 'start';
     this.#tryOpen();
     return notes;
   }
 
-  /** The position of `pos` bytes into the current file, for a checkpoint. */
-  positionAt(pos) {
-    return { ident: this.ident, path: this.fdPath, headLen: this.headLen, headHash: this.headHash, offset: pos };
+  /** True while recovered bytes of another file are being handed out: no position to save. */
+  get busy() {
+    return this.queue.length > 0;
   }
 
   #adopt(fd, path, st, pos) {
@@ -187,6 +187,7 @@ export class TailReader {
     } catch (err) {
       if (!this.waitingSaid) this.warn(`waiting for ${this.path} to appear (${err.code || err.message})`);
       this.waitingSaid = true;
+      this.startAt = 'start'; // whatever it holds when it appears was written after we started
       return false;
     }
     const st = fstatSync(fd, { bigint: true });
@@ -288,4 +289,70 @@ function lastLineStart(fd, size) {
   const nl = tail.lastIndexOf(NEWLINE);
   // no newline in the last 64 KiB: not a line-based log here; start at the very end
   return nl < 0 ? (from === 0 ? 0 : size) : from + nl + 1;
+}
+
+/**
+ * The same next() interface over a stream (stdin for `--follow -`): no position, no rotation;
+ * { type: 'end', error } once the stream is over. Reading pauses while chunks wait, so a slow
+ * sink slows the writer down instead of filling memory.
+ */
+export class StreamReader {
+  /** Starts reading `stream`; at most `maxQueued` chunks wait before it is paused. */
+  constructor(stream, { maxQueued = 16 } = {}) {
+    this.stream = stream;
+    this.maxQueued = maxQueued;
+    this.queue = [];
+    this.ended = false;
+    this.endSent = false;
+    this.error = null;
+    this.notify = null;
+    this.busy = false;
+    this.ident = null;
+    stream.on('data', (chunk) => {
+      this.queue.push(chunk);
+      if (this.queue.length >= this.maxQueued) stream.pause();
+      this.#notify();
+    });
+    stream.on('end', () => this.#finish(null));
+    stream.on('error', (err) => this.#finish(err));
+    stream.resume();
+  }
+
+  #finish(err) {
+    this.ended = true;
+    this.error ??= err;
+    this.#notify();
+  }
+
+  #notify() {
+    const n = this.notify;
+    this.notify = null;
+    n?.();
+  }
+
+  /** A promise that settles when new data (or the end) arrives. */
+  arrival() {
+    return new Promise((resolve) => {
+      this.notify = resolve;
+    });
+  }
+
+  /** Next chunk, the end, or null. */
+  next() {
+    if (this.queue.length) {
+      const buf = this.queue.shift();
+      if (this.queue.length < this.maxQueued / 2 && !this.ended) this.stream.resume();
+      return { type: 'data', buf };
+    }
+    if (this.ended && !this.endSent) {
+      this.endSent = true;
+      return { type: 'end', error: this.error };
+    }
+    return null;
+  }
+
+  /** Stops reading. */
+  close() {
+    this.stream.pause();
+  }
 }

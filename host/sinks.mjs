@@ -11,6 +11,7 @@ export class StreamSink {
   constructor(stream) {
     this.stream = stream;
     this.error = null;
+    this.waiters = new Set();
     this.onError = (err) => {
       this.error ??= err;
     };
@@ -21,23 +22,34 @@ export class StreamSink {
   async write(buf) {
     if (this.error) throw this.error;
     if (buf.length === 0) return;
-    if (!this.stream.write(buf)) await this.#drained();
+    if (!this.stream.write(buf)) await this.#wait((done) => this.stream.once('drain', done), (done) => this.stream.off('drain', done));
   }
 
-  #drained() {
+  // Waits for `on(done)`, an error, or abort(), whichever comes first.
+  #wait(on, off) {
     return new Promise((resolve, reject) => {
-      const done = () => {
-        this.stream.off('drain', done);
+      let settled = false;
+      const settle = (err) => {
+        if (settled) return;
+        settled = true;
+        off(done);
         this.stream.off('error', fail);
-        resolve();
+        this.waiters.delete(fail);
+        if (err) reject(err);
+        else resolve();
       };
-      const fail = (err) => {
-        this.stream.off('drain', done);
-        reject(err);
-      };
-      this.stream.once('drain', done);
+      const done = () => settle(null);
+      const fail = (err) => settle(err);
       this.stream.once('error', fail);
+      this.waiters.add(fail);
+      on(done);
     });
+  }
+
+  /** Gives up waiting for a stuck reader (shutdown deadline): pending calls reject. */
+  abort(reason = 'shutting down') {
+    this.error ??= new Error(`output: ${reason}`);
+    for (const fail of [...this.waiters]) fail(this.error);
   }
 
   /**
@@ -46,9 +58,8 @@ export class StreamSink {
    */
   barrier() {
     if (this.error) return Promise.reject(this.error);
-    return new Promise((resolve, reject) => {
-      this.stream.write('', (err) => (err ? reject(err) : resolve()));
-    });
+    // a write error also arrives as an 'error' event, which #wait turns into a rejection
+    return this.#wait((done) => this.stream.write('', () => done()), () => {});
   }
 
   /** Delivers what is buffered; the stream itself (stdout) stays open. */

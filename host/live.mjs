@@ -1,0 +1,295 @@
+// Follow mode: tail a live log into the engine, keep flows expiring on time while the log is
+// quiet, checkpoint to the --state file, and shut down cleanly.
+//
+// Quiet logs: the engine only knows event time, which moves with the lines. While no line
+// arrives, the host lets event time run on with the wall clock from the last line, less a lag
+// allowance for logs written a little late, so a conversation that ended is reported within its
+// timeout. Checkpoints: the engine snapshot and the offset of the next unread whole line are
+// taken together, and the file is written only after every record emitted before it has been
+// delivered (sink barrier), so a restart neither loses a flow nor counts a line twice. Records
+// re-emitted by a replay after a crash carry the same event.id as before.
+
+import { StreamReader, TailReader } from './follow.mjs';
+import { readStateFile, writeStateFile, STATE_VERSION } from './state.mjs';
+
+const NEWLINE = 0x0a;
+const EMPTY = Buffer.alloc(0);
+/** A "line" longer than this without a newline is cut, so memory stays bounded. */
+const MAX_LINE = 1 << 16;
+
+/** The engine's event clock in µs, or null before the first timed line. */
+export function clockUs(engine) {
+  const c = engine.clock();
+  return c > 0 ? c : null;
+}
+
+/** A shutdown request (SIGTERM/SIGINT) that wakes whatever is sleeping. */
+export class Stopper {
+  constructor() {
+    this.requested = false;
+    this.signal = null;
+    this.listeners = new Set();
+  }
+
+  /** Asks everything to stop; `signal` names the reason (e.g. 'SIGTERM'). */
+  request(signal) {
+    if (this.requested) return;
+    this.requested = true;
+    this.signal = signal;
+    for (const f of [...this.listeners]) f(signal);
+  }
+
+  /** Calls f when a stop is requested. */
+  onRequest(f) {
+    this.listeners.add(f);
+  }
+
+  /** Forgets a listener added with onRequest. */
+  offRequest(f) {
+    this.listeners.delete(f);
+  }
+
+  /** Waits ms, or less when a stop is requested or `early` (a promise) settles first. */
+  sleep(ms, early) {
+    if (this.requested) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.listeners.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.listeners.add(done);
+      early?.then(done, done);
+    });
+  }
+}
+
+/**
+ * Runs follow mode until stop.requested (or the end of a followed stream); returns when the open flows have been emitted and
+ * delivered. Options: path, makeEngine(), sink, statePath, fromStart, stats (write the stats
+ * record at the end), pollMs, sweepMs, lagUs, checkpointMs, warn(msg), stop ({ requested,
+ * sleep(ms) }), configDigest (to notice a changed configuration across restarts).
+ */
+export async function runFollow(opts) {
+  const run = new FollowRun(opts);
+  await run.start();
+  await run.loop();
+  await run.finish();
+}
+
+class FollowRun {
+  constructor(o) {
+    this.o = { pollMs: 250, sweepMs: 1000, lagUs: 2_000_000, checkpointMs: 5000, ...o };
+    this.warn = o.warn;
+    this.sink = o.sink;
+    this.engine = o.makeEngine();
+    this.reader = o.stream ? new StreamReader(o.stream) : new TailReader(o.path, { warn: this.warn });
+    this.partial = EMPTY; // bytes after the last newline handed to the engine
+    this.baseUs = null; // event clock after the last line
+    this.baseWall = null; // wall clock (ms) when that line was read
+    this.advancedUs = null; // last time given to advance()
+    this.lastSweep = 0;
+    this.lastCheckpoint = 0;
+    this.dirty = false;
+  }
+
+  async start() {
+    const { statePath } = this.o;
+    let resumed = false;
+    if (statePath) {
+      const r = readStateFile(statePath);
+      if (r.state) resumed = this.#resume(r.state);
+      else if (r.problem) this.warn(`state file ${statePath} is unusable (${r.problem}); starting fresh`);
+    }
+    if (!resumed && !this.o.stream) this.reader.start(this.o.fromStart ? 'start' : 'end');
+    if (this.restored?.length) await this.#emit(this.restored);
+    // Write one right away: an unwritable state path fails now, not hours later.
+    if (statePath) await this.checkpoint();
+  }
+
+  #resume(state) {
+    const { meta, blob, pending } = state;
+    try {
+      // flows that no longer fit a smaller --capacity come back as records
+      this.restored = this.engine.restore(blob);
+    } catch (err) {
+      this.warn(`state file ${this.o.statePath} is unusable (${err.message}); starting fresh`);
+      this.engine = this.o.makeEngine();
+      return false;
+    }
+    if (this.o.configDigest && meta.config_sha256 && meta.config_sha256 !== this.o.configDigest) {
+      this.warn('the configuration changed since the checkpoint; open flows continue under the new settings');
+    }
+    if (meta.input) {
+      const i = meta.input;
+      if (i.path !== this.o.path) this.warn(`the state file was written while following ${i.path}; now following ${this.o.path}`);
+      const notes = this.reader.resume({
+        ident: { dev: i.dev, ino: i.ino }, path: i.path, headLen: i.head_len, headHash: i.head_sha256 ?? null, offset: i.offset, pending,
+      });
+      for (const n of notes) this.warn(n);
+    } else {
+      // the file did not exist at the checkpoint: when it appears, all of it is new
+      this.reader.start('start');
+    }
+    // Until a new line arrives, quiet time counts from the last line before the stop. The
+    // saved base is the clock of that line, not the engine clock, which sweeps moved on since.
+    this.baseUs = meta.clock.event_us !== null ? Number(meta.clock.event_us) : clockUs(this.engine);
+    this.baseWall = meta.clock.wall_ms ?? Date.now();
+    return true;
+  }
+
+  async loop() {
+    const { stop } = this.o;
+    for (;;) {
+      if (stop.requested) return this.#drainAfterStop();
+      const ev = this.reader.next();
+      if (ev) {
+        if (await this.#handle(ev)) return;
+        if (Date.now() - this.lastCheckpoint >= this.o.checkpointMs) await this.checkpoint();
+        continue;
+      }
+      await this.#sweep();
+      if (this.dirty && Date.now() - this.lastCheckpoint >= this.o.checkpointMs) await this.checkpoint();
+      await stop.sleep(this.o.pollMs, this.reader.arrival?.());
+    }
+  }
+
+  /**
+   * After a stop request, reads what the file holds by now (lines written before the signal are
+   * reported, not left behind), within a few seconds so a huge backlog cannot stall the exit.
+   */
+  async #drainAfterStop() {
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const ev = this.reader.next();
+      if (!ev || (await this.#handle(ev))) return;
+    }
+  }
+
+  /** Applies one reader result; true at the end of a followed stream. */
+  async #handle(ev) {
+    this.dirty = true;
+    if (ev.type === 'data') await this.#feed(ev.buf);
+    else if (ev.type === 'rotated') await this.#finishPartial();
+    else if (ev.type === 'reset') this.#dropPartial(ev.reason);
+    else if (ev.type === 'end') {
+      // end of a followed stream: like a file's end, the last line counts even without \n
+      await this.#finishPartial();
+      if (ev.error) this.warn(`error reading stdin: ${ev.error.code || ev.error.message}`);
+      return true;
+    }
+    return false;
+  }
+
+  async #feed(buf) {
+    const bytes = this.partial.length ? Buffer.concat([this.partial, buf]) : buf;
+    const cut = bytes.lastIndexOf(NEWLINE);
+    if (cut < 0) {
+      this.partial = Buffer.from(bytes);
+      if (this.partial.length > MAX_LINE) {
+        this.warn(`a line longer than ${MAX_LINE} bytes was cut`);
+        await this.#finishPartial();
+      }
+      return;
+    }
+    // copy: `bytes` may be a view of a reused read buffer
+    this.partial = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : EMPTY;
+    await this.#emit(this.engine.push(bytes.subarray(0, cut + 1)));
+    this.#noteLine();
+  }
+
+  #noteLine() {
+    this.baseUs = clockUs(this.engine);
+    this.baseWall = Date.now();
+    this.advancedUs = null;
+  }
+
+  /** The old file is finished: its unterminated last line is as complete as it will get. */
+  async #finishPartial() {
+    if (this.partial.length === 0) return;
+    const line = Buffer.concat([this.partial, Buffer.from('\n')]);
+    this.partial = EMPTY;
+    await this.#emit(this.engine.push(line));
+    this.#noteLine();
+  }
+
+  #dropPartial(reason) {
+    if (this.partial.length === 0) return;
+    this.warn(`dropped an unfinished line of ${this.partial.length} bytes (the file was ${reason})`);
+    this.partial = EMPTY;
+  }
+
+  async #emit(out) {
+    if (out.length) await this.sink.write(out);
+  }
+
+  /** Lets event time run on with the wall clock while the log is quiet. */
+  async #sweep() {
+    const now = Date.now();
+    if (this.baseUs === null || now - this.lastSweep < this.o.sweepMs) return;
+    this.lastSweep = now;
+    const target = this.baseUs + (now - this.baseWall) * 1000 - this.o.lagUs;
+    if (target <= (this.advancedUs ?? this.baseUs)) return;
+    this.advancedUs = target;
+    const out = this.engine.advance(target);
+    if (out.length) {
+      this.dirty = true;
+      await this.sink.write(out);
+    }
+  }
+
+  /**
+   * Writes the state file: engine snapshot and input position taken together, written once
+   * everything emitted before them has been delivered.
+   */
+  async checkpoint() {
+    if (!this.o.statePath || this.reader.busy) return;
+    const ident = this.reader.ident;
+    const pos = this.reader.pos - this.partial.length;
+    const input = ident
+      ? {
+        path: this.o.path, dev: ident.dev, ino: ident.ino, offset: pos,
+        head_len: this.reader.headLen, head_sha256: this.reader.headHash,
+      }
+      : null;
+    const meta = {
+      format: STATE_VERSION,
+      written_at: new Date().toISOString(),
+      input,
+      clock: { event_us: this.baseUs === null ? null : String(this.baseUs), wall_ms: this.baseWall },
+      config_sha256: this.o.configDigest ?? null,
+    };
+    const blob = this.engine.snapshot();
+    const pending = this.partial;
+    await this.sink.barrier();
+    try {
+      writeStateFile(this.o.statePath, { meta, pending, blob });
+    } catch (err) {
+      const msg = `cannot write the state file ${this.o.statePath}: ${err.code || err.message}`;
+      // at start-up this is a set-up mistake; later (disk full) the old checkpoint stays valid,
+      // and a restart merely replays a little more (same event.id: no duplicates downstream)
+      if (this.lastCheckpoint === 0) throw new Error(msg);
+      if (msg !== this.lastWriteError) this.warn(`${msg}; will retry`);
+      this.lastWriteError = msg;
+      this.lastCheckpoint = Date.now();
+      return;
+    }
+    if (this.lastWriteError) this.warn(`state file ${this.o.statePath} written again`);
+    this.lastWriteError = null;
+    this.dirty = false;
+    this.lastCheckpoint = Date.now();
+  }
+
+  /** Checkpoints (open flows included, so a restart continues them), then emits them all. */
+  async finish() {
+    if (this.partial.length && !this.o.statePath) {
+      this.warn(`ignored an unfinished last line of ${this.partial.length} bytes`);
+    }
+    if (this.o.statePath) await this.checkpoint();
+    this.reader.close();
+    await this.#emit(this.engine.flush());
+    if (this.o.stats) await this.#emit(this.engine.stats());
+    await this.sink.close();
+  }
+}
