@@ -22,6 +22,13 @@ export let icmpTimeoutUs: i64 = 60 * US_PER_SECOND;
 export let otherTimeoutUs: i64 = 60 * US_PER_SECOND;
 /** Long flows are reported every this long (0 = never, like Zeek). */
 export let activeTimeoutUs: i64 = 0;
+/**
+ * Largest flow table: about 200 bytes a flow, so 2^21 flows take ~420 MiB of the module's
+ * 1 GiB maximum memory (asconfig.json), leaving room for buffers. More would abort on
+ * allocation instead of refusing the setting.
+ */
+// @ts-ignore: decorator
+@inline const MAX_CAPACITY: i64 = 2097152;
 /** Flow table capacity. */
 export let capacity: u32 = 65536;
 /** Year for syslog dates, which carry none. */
@@ -60,7 +67,7 @@ export function applyConfig(text: string): bool {
     else if (key == "icmp_timeout") { if (!seconds(key, v, 0.001)) return false; icmpTimeoutUs = lastUs; }
     else if (key == "other_timeout") { if (!seconds(key, v, 0.001)) return false; otherTimeoutUs = lastUs; }
     else if (key == "active_timeout") { if (!seconds(key, v, 0)) return false; activeTimeoutUs = lastUs; }
-    else if (key == "capacity") { if (!integer(key, v, 16, 16777216)) return false; capacity = <u32>lastInt; }
+    else if (key == "capacity") { if (!integer(key, v, 16, MAX_CAPACITY)) return false; capacity = <u32>lastInt; }
     else if (key == "year") { if (!integer(key, v, 1970, 9999)) return false; year = <i32>lastInt; }
     else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; }
     else if (key == "community_id_seed") { if (!integer(key, v, 0, 65535)) return false; communityIdSeed = <u32>lastInt; }

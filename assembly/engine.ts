@@ -88,8 +88,21 @@ function fragmentKeyHash(observer: u16, proto: u32, v6: bool): u32 {
   return hashKey(FRAG_KEY);
 }
 
+let ready = false;
+
+/**
+ * Makes sure the engine exists. The table is allocated on first use, not at instantiation, so
+ * a host that configures a small capacity never pays for the default one (Wasm memory only
+ * grows).
+ */
+// @ts-ignore: decorator
+@inline export function ensureEngine(): void {
+  if (!ready) engineInit();
+}
+
 /** Resets all state and applies the current configuration. */
 export function engineInit(): void {
+  ready = true;
   tableInit(config.capacity);
   setDateContext(config.year, config.utcOffsetMinutes);
   memory.fill(changetype<usize>(counters), 0, offsetof<Counters>());
@@ -110,6 +123,7 @@ export function restoreClock(t: i64): void {
 
 /** Processes one line (without its newline) and writes every record that became due. */
 export function processLine(start: usize, n: i32): void {
+  ensureEngine();
   counters.linesRead++;
   const kind = parseLine(start, n);
   const r = line;
@@ -166,6 +180,7 @@ function missedCount(p: usize, n: i32): u64 {
 
 /** Moves the clock forward to t (never back) and reports the flows that expired by then. */
 export function advanceClock(t: i64): void {
+  ensureEngine();
   if (t > clockUs) clockUs = t;
   if (clockUs >= nextSweepUs) sweep();
 }
@@ -216,6 +231,7 @@ function emit(f: Flow, reason: u8): void {
 
 /** Reports every open flow with end reason "forced end" (end of input, shutdown). */
 export function flushAll(): void {
+  ensureEngine();
   for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
     while (true) {
       const f = listHead(c);
@@ -472,6 +488,7 @@ function restartCounters(f: Flow, t: i64): void {
 
 /** Writes the stats record: where every line went, and the table's health. */
 export function writeStats(): void {
+  ensureEngine();
   beginRecord();
   putAscii('{');
   if (clockUs > 0) {

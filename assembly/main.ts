@@ -3,8 +3,6 @@
 // (Named main.ts, not index.ts: json-as 1.6.0 drops the exports of an entry named
 // assembly/index.ts — assemblyscript.md §0 item 3.)
 
-import { engineInit } from "./engine";
-
 export {
   node_input, node_configure, node_process, node_advance, node_flush, node_stats, node_snapshot, node_restore, node_clock,
   out_ptr, out_len,
@@ -12,5 +10,5 @@ export {
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
 export { filter_ipmon_flow } from "./hosts/fluentbit";
 
-// Defaults until a host configures the module.
-engineInit();
+// No start-up work: the engine allocates its table on first use (engine.ts ensureEngine), so
+// the capacity a host configures is the only one ever allocated.

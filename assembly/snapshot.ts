@@ -17,7 +17,7 @@
 //
 // Names are stored as text and re-interned on restore: ids are per process, text is not.
 
-import { counters, Counters, engineClock, evictOldest, restoreClock } from "./engine";
+import { counters, Counters, engineClock, ensureEngine, evictOldest, restoreClock } from "./engine";
 import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, hashKey, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flowtable";
@@ -39,6 +39,7 @@ export function snapshotError(): string {
 
 /** Appends the snapshot blob to the output buffer. */
 export function writeSnapshot(): void {
+  ensureEngine();
   const start = outLen();
   const names = nameCount();
   const flows = tableUsed();
@@ -88,6 +89,7 @@ function putMagic(p: usize): void {
  * engine is then left as it was. Flows beyond the current capacity are reported as evicted.
  */
 export function restoreSnapshot(blob: usize, n: usize): bool {
+  ensureEngine();
   restoreError = "";
   const countersSize = offsetof<Counters>();
   const fixed = HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize;

@@ -423,7 +423,7 @@ describe('configuration through the heartbeat record', () => {
     [{ key: 'x'.repeat(65) }, /'key'/],
     [{ stats_interval: 'often' }, /'stats_interval'/],
     [{ stats_interval: 1e12 }, /'stats_interval'/],
-    [{ capacity: 16777216 }, /'capacity' is larger than the module's memory allows/],
+    [{ capacity: 16777216 }, /'capacity' must be a whole number from 16 to 2097152/],
   ];
   for (const [cfg, message] of BAD) {
     test(`bad configuration ${JSON.stringify(cfg).slice(0, 40)} -> one config_error record, no trap`, () => {

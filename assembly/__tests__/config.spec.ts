@@ -70,9 +70,9 @@ describe("applyConfig: accepted documents", () => {
   });
   it("whitespace, key order and the largest values", () => {
     reset();
-    expect<bool>(applyConfig(' {\n  "year" : 9999 ,\r\n\t"capacity": 16777216, "tcp_timeout": 31536000 }\n')).toBe(true);
+    expect<bool>(applyConfig(' {\n  "year" : 9999 ,\r\n\t"capacity": 2097152, "tcp_timeout": 31536000 }\n')).toBe(true);
     expect<i32>(config.year).toBe(9999);
-    expect<u32>(config.capacity).toBe(16777216);
+    expect<u32>(config.capacity).toBe(2097152);
     expect<i64>(config.tcpTimeoutUs).toBe(31536000000000);
   });
   it("whole numbers written with a fraction or exponent are whole", () => {
@@ -135,9 +135,9 @@ describe("applyConfig: errors name the key", () => {
       .toBe("configuration key 'active_timeout' must be a number of seconds between 0 and 31536000");
   });
   it("whole-number keys reject fractions and out-of-range values", () => {
-    expect<string>(err('{"capacity":15}')).toBe("configuration key 'capacity' must be a whole number from 16 to 16777216");
-    expect<string>(err('{"capacity":16.5}')).toBe("configuration key 'capacity' must be a whole number from 16 to 16777216");
-    expect<string>(err('{"capacity":16777217}')).toBe("configuration key 'capacity' must be a whole number from 16 to 16777216");
+    expect<string>(err('{"capacity":15}')).toBe("configuration key 'capacity' must be a whole number from 16 to 2097152");
+    expect<string>(err('{"capacity":16.5}')).toBe("configuration key 'capacity' must be a whole number from 16 to 2097152");
+    expect<string>(err('{"capacity":2097153}')).toBe("configuration key 'capacity' must be a whole number from 16 to 2097152");
     expect<string>(err('{"year":1969}')).toBe("configuration key 'year' must be a whole number from 1970 to 9999");
     expect<string>(err('{"year":"2024"}')).toBe("configuration key 'year' must be a whole number from 1970 to 9999");
     expect<string>(err('{"community_id_seed":65536}')).toBe("configuration key 'community_id_seed' must be a whole number from 0 to 65535");
@@ -171,7 +171,7 @@ describe("applyConfig: errors name the key", () => {
     expect<i32>(config.utcOffsetMinutes).toBe(120);
   });
   it("the first bad key stops the call", () => {
-    expect<string>(err('{"year":2024,"capacity":1,"nope":2}')).toBe("configuration key 'capacity' must be a whole number from 16 to 16777216");
+    expect<string>(err('{"year":2024,"capacity":1,"nope":2}')).toBe("configuration key 'capacity' must be a whole number from 16 to 2097152");
   });
 });
 

@@ -17,9 +17,22 @@ export function onAbort(message: string | null, fileName: string | null, line: u
     appendAscii(" at ");
     appendAscii(fileName);
     appendAscii(":");
-    appendAscii(line.toString());
+    appendNumber(line);
   }
   unreachable();
+}
+
+/** Decimal digits without allocating: abort may run inside the allocator or the GC. */
+function appendNumber(v: u32): void {
+  let div: u32 = 1;
+  while (v / div >= 10) div *= 10;
+  let len = load<i32>(abortLenAt);
+  while (div > 0 && len < ABORT_CAP) {
+    store<u8>(abortText + len, <u8>(0x30 + (v / div) % 10));
+    len++;
+    div /= 10;
+  }
+  store<i32>(abortLenAt, len);
 }
 
 function appendAscii(s: string): void {

@@ -25,8 +25,8 @@
 import * as config from "../config";
 import { applyConfig, configError } from "../config";
 import { US_PER_DAY, US_PER_SECOND, daysFromCivil, putIsoTime } from "../clock";
-import { advanceClock, engineClock, engineInit, flushAll, processLine, writeStats } from "../engine";
-import { SLOT_SIZE, tableCapacity } from "../flowtable";
+import { advanceClock, engineClock, engineInit, ensureEngine, flushAll, processLine, writeStats } from "../engine";
+import { tableCapacity } from "../flowtable";
 import {
   J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, keyStart, nextMember, valueEnd,
   valueEscaped, valueIs, valueStart, valueType,
@@ -49,9 +49,6 @@ import {
 /** Bytes of a rejected record quoted in its message. */
 // @ts-ignore: decorator
 @inline const QUOTE_BYTES: usize = 256;
-/** Memory the flow table may take (see maxCapacity). */
-// @ts-ignore: decorator
-@inline const MAX_TABLE_BYTES: usize = 512 << 20;
 /** Longest configurable record key. */
 // @ts-ignore: decorator
 @inline const KEY_CAP: usize = 64;
@@ -223,6 +220,7 @@ function processText(p: usize, n: usize, nowUs: i64, multiline: bool): void {
 }
 
 function processOne(p: usize, n: usize, nowUs: i64): void {
+  ensureEngine(); // before setFallbackDay: a first initialisation resets the date context
   // A line that starts with a bare time of day lost its date to a syslog parser upstream: date
   // it by the record's own time, taking the day that puts it nearest (a line logged at
   // 23:59:59.9 and read at 00:00:00.1 belongs to the day before).
@@ -398,10 +396,6 @@ function configure(start: usize, stop: usize, nowUs: i64): void {
       }
     } else {
       if (keyIs("year")) hasYear = true;
-      if (keyIs("capacity") && valueType == J_NUMBER && tooManyFlows(valueStart, valueEnd)) {
-        error = "configuration key 'capacity' is larger than the module's memory allows (at most " + maxCapacity().toString() + " flows)";
-        break;
-      }
       if (restLen > 1) {
         store<u8>(rest + restLen, 0x2c);
         restLen++;
@@ -444,26 +438,6 @@ function configure(start: usize, stop: usize, nowUs: i64): void {
   }
   heap.free(rest);
   if (error !== null) writeConfigError(error, nowUs);
-}
-
-/**
- * Most flows a table may hold: config.ts accepts up to 16M, but a table that large does not fit
- * the module's 1 GiB (asconfig maximumMemory) and its allocation would abort. Half of it is
- * the budget, with 16 bytes of index per flow (the index has at least twice as many buckets).
- */
-function maxCapacity(): u32 {
-  return <u32>((<u64>MAX_TABLE_BYTES) / (<u64>SLOT_SIZE + 16));
-}
-
-/** True if the JSON integer [p, e) is above maxCapacity() (anything else is config.ts's call). */
-function tooManyFlows(p: usize, e: usize): bool {
-  let v: u64 = 0;
-  for (let q = p; q < e; q++) {
-    if (!isDigit(q)) return false;
-    v = v * 10 + <u64>(load<u8>(q) - 0x30);
-    if (v > 0xffffffff) return true;
-  }
-  return v > <u64>maxCapacity();
 }
 
 /** A non-negative JSON number of seconds [p, e) as µs, or -1. Fractions to the microsecond. */
