@@ -370,7 +370,8 @@ function packet(observer: u16): void {
     fromOrig = srcIsA == (f.origIsB == 0);
   }
 
-  if (r.plen >= FRAG_MIN_PLEN && (keyFlags & KEY_PORTS) != 0) {
+  // UDP only: TCP avoids fragmenting (path MTU discovery), UDP does not (DNS, NFS, IKE, SNMP)
+  if (proto == PROTO_UDP && r.plen >= FRAG_MIN_PLEN && (keyFlags & KEY_PORTS) != 0) {
     const e = FRAG_CACHE + <usize>((fragmentKeyHash(observer, proto, r.isV6) & (FRAG_ENTRIES - 1)) << 3);
     store<u32>(e, slotOf(f));
     store<u32>(e, f.generation, 4);
