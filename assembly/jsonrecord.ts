@@ -259,6 +259,23 @@ function stringEnd(p: usize): usize {
   return 0; // not reached
 }
 
+/** First `"` or backslash in [p, e), or e: the end of a string with no escapes, 8 bytes a step. */
+export function plainStringEnd(p: usize, e: usize): usize {
+  while (p + 8 <= e) {
+    const w = load<u64>(p);
+    const q = w ^ (ONES * QUOTE);
+    const s = w ^ (ONES * BACKSLASH);
+    if ((((q - ONES) & ~q) | ((s - ONES) & ~s)) & HIGHS) break;
+    p += 8;
+  }
+  while (p < e) {
+    const c = <u32>load<u8>(p);
+    if (c == QUOTE || c == BACKSLASH) return p;
+    p++;
+  }
+  return e;
+}
+
 /** One past the end of the value starting at p (sets valueType, valueEscaped); 0 on error. */
 function valueEndAt(p: usize): usize {
   const e = end;

@@ -50,15 +50,20 @@ export function outReset(mode: i32): void {
 }
 
 /** Makes room for n more bytes and returns the write position. */
-export function reserve(n: usize): usize {
-  if (base == 0) outReset(recordMode);
-  if (len + n > cap) {
-    let c = cap << 1;
-    while (len + n > c) c <<= 1;
-    base = heap.realloc(base, c);
-    cap = c;
-  }
+// @ts-ignore: decorator
+@inline export function reserve(n: usize): usize {
+  if (len + n > cap) grow(n);
   return base + len;
+}
+
+/** The slow path of reserve: first use, or doubling until n more bytes fit. */
+function grow(n: usize): void {
+  if (base == 0) outReset(recordMode);
+  if (len + n <= cap) return;
+  let c = cap << 1;
+  while (len + n > c) c <<= 1;
+  base = heap.realloc(base, c);
+  cap = c;
 }
 
 /** Marks n bytes at the write position as written. */

@@ -28,8 +28,8 @@ import { US_PER_DAY, US_PER_SECOND, daysFromCivil, putIsoTime } from "../clock";
 import { advanceClock, engineClock, engineInit, ensureEngine, flushAll, processLine, writeStats } from "../engine";
 import { tableCapacity } from "../flowtable";
 import {
-  J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, keyStart, nextMember, valueEnd,
-  valueEscaped, valueIs, valueStart, valueType,
+  J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, keyStart, nextMember, plainStringEnd,
+  valueEnd, valueEscaped, valueIs, valueStart, valueType,
 } from "../jsonrecord";
 import { setDateContext, setFallbackDay } from "../line";
 import {
@@ -126,6 +126,10 @@ const ENVELOPE_HEAD: usize = memory.data<u8>([0x7b, 0x22, 0x72, 0x65, 0x63, 0x6f
 // @ts-ignore: decorator
 @inline const ENVELOPE_HEAD_LEN: usize = 12;
 
+/** `{"log":"` as one little-endian word. */
+// @ts-ignore: decorator
+@inline const LOG_RECORD_HEAD: u64 = 0x223a22676f6c227b;
+
 function handleRecord(rec: usize, n: usize, nowUs: i64): void {
   if (rec == 0 || n == 0) {
     reject(R_EMPTY, 0, n, nowUs);
@@ -134,6 +138,14 @@ function handleRecord(rec: usize, n: usize, nowUs: i64): void {
   if (<u64>rec + <u64>n > (<u64>memory.size() << 16)) {
     reject(R_BAD_POINTER, 0, n, nowUs);
     return;
+  }
+  // Fast path for what `tail` hands over: exactly {"log":"<line without escapes>"}.
+  if (keyLen == 0 && n > 10 && load<u64>(rec) == LOG_RECORD_HEAD) {
+    const close = plainStringEnd(rec + 8, rec + n);
+    if (close + 2 == rec + n && load<u8>(close) == 0x22 && load<u8>(close + 1) == 0x7d) {
+      logValue(J_STRING, rec + 7, close + 1, false, rec, n, nowUs);
+      return;
+    }
   }
   if (!beginObject(rec, n)) {
     reject(R_NOT_JSON, rec, n, nowUs);
