@@ -125,3 +125,18 @@ test('config flags reach the module: a short UDP timeout splits a DNS flow', () 
   assert.equal(flows(['--no-stats']).length, 1);
   assert.equal(run(['--no-stats'], lines).out.includes('"stats"'), false);
 });
+
+test('a reader that goes away (| head) ends the run quietly with the SIGPIPE status', async () => {
+  const { spawn } = await import('node:child_process');
+  const lines = [];
+  for (let i = 0; i < 200000; i++) lines.push(`26/07/2021 09:00:${String(i % 60).padStart(2, '0')}.000000 em0 @0:1 p 10.0.${(i >> 8) & 255}.${i & 255},${1024 + (i % 60000)} -> 10.1.0.1,53 PR udp len 20 60 IN`);
+  const input = join(tmp, 'big.log');
+  writeFileSync(input, lines.join('\n') + '\n');
+  const child = spawn(process.execPath, [CLI, '--udp-timeout', '1', input], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.equal(code, 141);
+  assert.equal(err, '');
+});

@@ -406,6 +406,8 @@ export async function main(argv, {
     }
     return code;
   } catch (err) {
+    // the reader went away (`ipmon-flow big.log | head`): stop quietly, as Unix tools do
+    if (err.code === 'EPIPE') return EPIPE_EXIT;
     warn(err.message);
     sink.abort?.('stopped by an error');
     return 1;
@@ -416,8 +418,13 @@ export async function main(argv, {
   }
 }
 
+/** Exit status of a process ended by SIGPIPE (128 + 13), what `cat big.log | head` gives too. */
+const EPIPE_EXIT = 141;
+
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry || process.argv[1]?.endsWith('/ipmon-flow')) {
   const code = await main(process.argv.slice(2));
+  // a closed stdout must not turn into an unhandled error at the very end
+  process.stdout.on('error', () => process.exit(code));
   process.stdout.write('', () => process.exit(code));
 }
