@@ -237,20 +237,9 @@ function stringEnd(p: usize): usize {
   lastEscaped = false;
   const e = end;
   while (true) {
-    while (p + 8 <= e) {
-      const w = load<u64>(p);
-      const q = w ^ (ONES * QUOTE);
-      const s = w ^ (ONES * BACKSLASH);
-      if ((((q - ONES) & ~q) | ((s - ONES) & ~s)) & HIGHS) break;
-      p += 8;
-    }
-    while (p < e) {
-      const c = <u32>load<u8>(p);
-      if (c == QUOTE) return p;
-      if (c == BACKSLASH) break;
-      p++;
-    }
+    p = plainStringEnd(p, e);
     if (p >= e) return 0;
+    if (<u32>load<u8>(p) == QUOTE) return p;
     // backslash: the next byte is escaped, whatever it is
     lastEscaped = true;
     p += 2;

@@ -1,6 +1,7 @@
 import { applyConfig } from "../config";
 import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { DEFAULTS, feed, init, take } from "./support";
 
 // End to end: lines in, NDJSON records out of the output buffer.
 
@@ -11,28 +12,9 @@ const SEC: i64 = 1000000;
 const CLIENT = "10.0.0.5";
 const SERVER = "93.184.216.34";
 
-const DEFAULTS = '{"tcp_timeout":300,"tcp_handshake_timeout":60,"tcp_attempt_timeout":5,"close_grace":5,"udp_timeout":60,' +
-  '"icmp_timeout":60,"other_timeout":60,"active_timeout":0,"capacity":1024,"year":2024,"utc_offset":0,"community_id_seed":0}';
 
-/** Default settings (small table), then the given overrides, then a fresh engine and output. */
-function init(overrides: string = "{}"): void {
-  applyConfig(DEFAULTS);
-  applyConfig(overrides);
-  engineInit();
-  outReset(MODE_NDJSON);
-}
 
-function feed(s: string): void {
-  const n = <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, BUF);
-  processLine(BUF, n);
-}
 
-/** Everything written since the last take(), then a fresh output buffer. */
-function take(): string {
-  const s = String.UTF8.decodeUnsafe(outPtr(), <usize>outLen());
-  outReset(MODE_NDJSON);
-  return s;
-}
 
 function records(out: string): string[] {
   const all = out.split("\n");

@@ -1,5 +1,6 @@
 import { parseIPv4, parseIPv6, putIp } from "../ipaddr";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { hex16 } from "./support";
 
 // Spec-only scratch: the UTF-8 text under test and one 16-byte address slot.
 const TEXT = memory.data(64);
@@ -19,14 +20,6 @@ function v6(s: string): bool {
   return parseIPv6(TEXT, put(s), ADDR);
 }
 
-function hex16(slot: usize): string {
-  let s = "";
-  for (let i = 0; i < 16; i++) {
-    const b = load<u8>(slot + <usize>i);
-    s += (b < 16 ? "0" : "") + b.toString(16);
-  }
-  return s;
-}
 
 /** The text putIp writes for the address in ADDR. */
 function formatted(isV6: bool): string {

@@ -9,6 +9,7 @@ import {
   TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG, TH_ECE, TH_CWR,
   DIR_NONE, DIR_IN, DIR_OUT,
 } from "../line";
+import { hex16 } from "./support";
 
 // Spec-only line buffer: the parser's text views point into it.
 const BUF = memory.data(2048);
@@ -30,15 +31,6 @@ function v4(slot: usize): string {
     load<u8>(slot + 14).toString() + "." + load<u8>(slot + 15).toString();
 }
 
-/** Lowercase hex of the 16 bytes of a slot. */
-function hex16(slot: usize): string {
-  let s = "";
-  for (let i = 0; i < 16; i++) {
-    const b = load<u8>(slot + <usize>i);
-    s += (b < 16 ? "0" : "") + b.toString(16);
-  }
-  return s;
-}
 
 function observer(): string { return view(line.observerPtr, line.observerLen); }
 function iface(): string { return view(line.ifPtr, line.ifLen); }

@@ -5,6 +5,7 @@ import { hashBytes } from "../intern";
 import { DATE_CONTEXT_SIZE } from "../line";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
 import { writeSnapshot, restoreSnapshot, snapshotError } from "../snapshot";
+import { DEFAULTS, feed, init, take } from "./support";
 
 const BUF = memory.data(2048);
 const T0: i64 = 1709463600000000; // 2024-03-03T11:00:00Z
@@ -12,26 +13,9 @@ const SEC: i64 = 1000000;
 /** Header (40) + date context + counters (17 × u64). */
 const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 17 * 8;
 
-const DEFAULTS = '{"tcp_timeout":300,"tcp_handshake_timeout":60,"tcp_attempt_timeout":5,"close_grace":5,"udp_timeout":60,' +
-  '"icmp_timeout":60,"other_timeout":60,"active_timeout":0,"capacity":1024,"year":2024,"utc_offset":0,"community_id_seed":0}';
 
-function init(overrides: string = "{}"): void {
-  applyConfig(DEFAULTS);
-  applyConfig(overrides);
-  engineInit();
-  outReset(MODE_NDJSON);
-}
 
-function feed(s: string): void {
-  const n = <i32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, BUF);
-  processLine(BUF, n);
-}
 
-function take(): string {
-  const s = String.UTF8.decodeUnsafe(outPtr(), <usize>outLen());
-  outReset(MODE_NDJSON);
-  return s;
-}
 
 function lines(s: string): i32 {
   let n = 0;
