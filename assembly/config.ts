@@ -45,8 +45,32 @@ export function configError(): string {
   return error;
 }
 
-/** Applies a JSON configuration; returns false and sets configError() on the first problem. */
+/**
+ * Applies a JSON configuration, all or nothing: on the first problem it returns false, sets
+ * configError() and leaves every setting as it was.
+ */
 export function applyConfig(text: string): bool {
+  const saved = [
+    tcpTimeoutUs, tcpHandshakeTimeoutUs, tcpAttemptTimeoutUs, closeGraceUs, udpTimeoutUs, icmpTimeoutUs,
+    otherTimeoutUs, activeTimeoutUs, <i64>capacity, <i64>year, <i64>utcOffsetMinutes, <i64>communityIdSeed,
+  ];
+  if (applyKeys(text)) return true;
+  tcpTimeoutUs = saved[0];
+  tcpHandshakeTimeoutUs = saved[1];
+  tcpAttemptTimeoutUs = saved[2];
+  closeGraceUs = saved[3];
+  udpTimeoutUs = saved[4];
+  icmpTimeoutUs = saved[5];
+  otherTimeoutUs = saved[6];
+  activeTimeoutUs = saved[7];
+  capacity = <u32>saved[8];
+  year = <i32>saved[9];
+  utcOffsetMinutes = <i32>saved[10];
+  communityIdSeed = <u32>saved[11];
+  return false;
+}
+
+function applyKeys(text: string): bool {
   error = "";
   const trimmed = text.trim();
   if (trimmed.length == 0) return true;

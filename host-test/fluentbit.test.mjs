@@ -673,6 +673,36 @@ describe('emulator', () => {
   });
 });
 
+// ── a late first heartbeat (seen in a real Fluent Bit 5.1.1 without flush_on_startup) ────────
+
+test('a heartbeat that changes the year after lines went through restarts the clock, so flows still end on time', () => {
+  // More than the 4 MiB start-up hold arrives before the first heartbeat: those lines are read
+  // with the record time's year (2026); the heartbeat then says 2024.
+  const gen = generateTraffic({ seed: 9, lines: 60000, concurrency: 1500, format: 'syslog', observers: ['fw1'] });
+  const pipe = new FluentBitPipeline();
+  const out = [];
+  const switchAt = 45000;
+  let wall = WALL0;
+  gen.lines.forEach((line, i) => {
+    wall += 15;
+    out.push(...pipe.push('fw.ipmon', wall, { log: line }));
+    if (i + 1 === switchAt) out.push(...pipe.push('fw.tick', wall, { ipmon_flow: { year: 2024 } }));
+  });
+  const flushed = pipe.push('fw.tick', wall + SEC, { ipmon_flow: 'flush' });
+  const flows = [...out, ...flushed].filter((r) => r.ipmon?.record_type === 'flow');
+  const before = flows.filter((f) => f.event.start.startsWith('2026'));
+  const after = flows.filter((f) => f.event.start.startsWith('2024'));
+  assert.ok(before.length > 0 && after.length > 0);
+  assert.equal(before.length + after.length, flows.length);
+  // the switch reports what the old clock held, once
+  assert.ok(before.every((f) => f.ipmon.end_reason !== 'lack_of_resources'));
+  // after it, flows end by their own timeouts, not only at the final flush
+  const timedOut = after.filter((f) => f.ipmon.end_reason === 'idle_timeout' || f.ipmon.end_reason === 'end_of_flow');
+  assert.ok(timedOut.length > after.length / 2, `${timedOut.length} of ${after.length} ended on time`);
+  const packets = flows.reduce((n, f) => n + f.network.packets, 0);
+  assert.equal(packets, gen.totals.packets, 'no packet lost across the switch');
+});
+
 // ── shipped configs ──────────────────────────────────────────────────────────────────────────
 
 describe('shipped Fluent Bit configs', () => {
@@ -704,6 +734,9 @@ describe('shipped Fluent Bit configs', () => {
       assert.deepEqual(get('call'), [SPLIT_CALL]);
       assert.ok(get('script')[0].endsWith('/split.lua'));
       assert.ok(!get('threaded').includes('on'), 'no threaded inputs into one wasm instance (§1.8)');
+      // the heartbeat (and its configuration) must reach the filter before tail's first lines:
+      // without it a real Fluent Bit 5.1.1 let a backlog through under the wrong year
+      assert.deepEqual(get('flush_on_startup'), ['true']);
       // the heartbeat record is one the module recognises, and its configuration is accepted
       const [dummy] = get('dummy');
       const wasm = new WasmFilter();

@@ -205,3 +205,15 @@ describe("applyConfig: malformed JSON is refused, never a trap", () => {
     expect<string>(err('{"a":' + "[".repeat(40) + "]".repeat(40) + "}")).toBe("configuration must be a JSON object");
   });
 });
+
+describe("all or nothing", () => {
+  it("a refused configuration changes no setting, not even the keys before the bad one", () => {
+    expect<bool>(applyConfig('{"udp_timeout":10,"year":2020,"utc_offset":"+01:00"}')).toBe(true);
+    expect<bool>(applyConfig('{"udp_timeout":20,"year":2024,"utc_offset":"-05:00","capacity":1}')).toBe(false);
+    expect<i64>(config.udpTimeoutUs).toBe(10000000);
+    expect<i32>(config.year).toBe(2020);
+    expect<i32>(config.utcOffsetMinutes).toBe(60);
+    expect<bool>(applyConfig('{"udp_timeout":30,"nope":true}')).toBe(false);
+    expect<i64>(config.udpTimeoutUs).toBe(10000000);
+  });
+});

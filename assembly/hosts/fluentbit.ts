@@ -422,10 +422,12 @@ function configure(start: usize, stop: usize, nowUs: i64): void {
   restLen++;
 
   if (error === null) {
-    const before = tableCapacity();
-    const ok = applyConfig(String.UTF8.decodeUnsafe(rest, restLen));
-    if (!ok) error = configError();
-    else {
+    const capacityBefore = tableCapacity();
+    const yearBefore = config.year;
+    const offsetBefore = config.utcOffsetMinutes;
+    if (!applyConfig(String.UTF8.decodeUnsafe(rest, restLen))) {
+      error = configError(); // all or nothing: no setting changed
+    } else {
       if (newKeyLen >= 0) {
         memory.copy(keyBuf, newKey, <usize>newKeyLen);
         keyLen = <usize>newKeyLen;
@@ -435,17 +437,19 @@ function configure(start: usize, stop: usize, nowUs: i64): void {
         lastStatsUs = -1;
       }
       if (hasYear) yearSet = true;
-    }
-    // Even a configuration refused half-way may have set the keys before the bad one, so the
-    // engine is brought in line with config.ts either way.
-    if (!started) {
-      engineInit();
-    } else if (config.capacity != before) {
-      flushAll(); // the table is re-created: its flows are reported (forced_end), not lost
-      engineInit();
-      started = false;
-    } else {
-      setDateContext(config.year, config.utcOffsetMinutes);
+      if (!started) {
+        engineInit();
+      } else if (
+        config.capacity != capacityBefore || config.year != yearBefore || config.utcOffsetMinutes != offsetBefore
+      ) {
+        // A new table, or dates read on another basis: the open flows are reported (forced_end)
+        // and the clock starts again, so later lines are not measured against a clock that a
+        // different year or offset set (seen in a real Fluent Bit when the first heartbeat came
+        // after the start-up hold had let lines through with the record time's year).
+        flushAll();
+        engineInit();
+        started = false;
+      }
     }
   }
   heap.free(rest);
