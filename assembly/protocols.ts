@@ -3,6 +3,8 @@
 // names (§4.5 "Ports"). Both tables cover what stock BSD/illumos files list for the
 // names that occur in practice; an unknown name is reported, never guessed.
 
+import { putAscii, putByte, putU64 } from "./output";
+
 // @ts-ignore: decorator
 @inline export const PROTO_ICMP: u32 = 1;
 // @ts-ignore: decorator
@@ -67,6 +69,37 @@ export function transportName(proto: u32): string {
     case 89: return "ospfigp";
   }
   return protocolName(proto);
+}
+
+/** Writes the ECS `network.transport` keyword into the output without allocating (see transportName). */
+export function putTransportName(proto: u32): void {
+  switch (proto) {
+    case PROTO_TCP: { putAscii("tcp"); return; }
+    case PROTO_UDP: { putAscii("udp"); return; }
+    case PROTO_ICMP: { putAscii("icmp"); return; }
+    case PROTO_ICMPV6: { putAscii("ipv6-icmp"); return; }
+    case 0: { putAscii("hopopt"); return; }
+    case 4: { putAscii("ipv4"); return; }
+    case 89: { putAscii("ospfigp"); return; }
+  }
+  const t = PROTOCOL_NAMES;
+  let i = 0;
+  const n = t.length;
+  while (i < n) {
+    let num: u32 = 0;
+    while (t.charCodeAt(i) != 0x20) {
+      num = num * 10 + <u32>(t.charCodeAt(i) - 0x30);
+      i++;
+    }
+    i++;
+    if (num == proto) {
+      while (t.charCodeAt(i) != 0x0a) putByte(<u32>t.charCodeAt(i++));
+      return;
+    }
+    while (t.charCodeAt(i) != 0x0a) i++;
+    i++;
+  }
+  putU64(proto); // a number without a name, as ipmon itself prints it
 }
 
 /** The protocol name from the table (first entry for the number), or "" if it has none. */

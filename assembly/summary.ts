@@ -12,7 +12,7 @@ import { namePtr, nameLen, EMPTY_ID, OVERFLOW_ID } from "./intern";
 import { putIp } from "./ipaddr";
 import { ACT_BLOCK, ACT_LOG, ACT_PASS, LineRecord, whyText, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_STATE, KIND_STATUS } from "./line";
 import { beginRecord, endRecord, putAscii, putByte, putBytes, putI64, putJsonText, putU64, reserve, commit } from "./output";
-import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, transportName } from "./protocols";
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, putTransportName } from "./protocols";
 import { connStateDescription, connStateName, historyPtr, tcpConnState, udpConnState, CS_OTH } from "./tcp";
 
 // @ts-ignore: decorator
@@ -101,9 +101,7 @@ export function writeFlow(f: Flow, reason: u8): void {
   putAscii(',"bytes":');
   putU64(f.respBytes);
   putAscii('},"network":{"transport":"');
-  const tname = transportName(proto);
-  if (tname.length > 0) putAscii(tname);
-  else putU64(proto);
+  putTransportName(proto);
   putAscii(v6 ? '","type":"ipv6","iana_number":"' : '","type":"ipv4","iana_number":"');
   putU64(proto);
   putAscii('","packets":');

@@ -1,5 +1,6 @@
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
 import {
-  protocolFromName, portFromText, transportName, protocolName, parseSmallDecimal,
+  protocolFromName, portFromText, transportName, protocolName, parseSmallDecimal, putTransportName,
   PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMPV6, PROTO_SCTP,
 } from "../protocols";
 
@@ -155,5 +156,18 @@ describe("parseSmallDecimal", () => {
     expect<i32>(dec("1a")).toBe(-1);
     expect<i32>(dec("-1")).toBe(-1);
     expect<i32>(dec(" 1")).toBe(-1);
+  });
+});
+
+describe("putTransportName", () => {
+  it("writes the same keyword transportName returns, straight into the output", () => {
+    const protos: u32[] = [0, 1, 4, 6, 17, 41, 44, 47, 50, 58, 89, 132, 200];
+    for (let i = 0; i < protos.length; i++) {
+      outReset(MODE_NDJSON);
+      putTransportName(protos[i]);
+      const written = String.UTF8.decodeUnsafe(outPtr(), <usize>outLen());
+      const expected = transportName(protos[i]);
+      expect<string>(written).toBe(expected.length > 0 ? expected : protos[i].toString());
+    }
   });
 });
