@@ -7,26 +7,34 @@
 //   node bench/fluentbit.bench.mjs          (standalone; `npm run bench` calls run())
 //
 // The no-op is compiled here from inline AssemblyScript with the release build's runtime
-// flags (incremental, --exportRuntime, no env.abort), so both modules get the same allocator
+// flags (asconfig.json's runtime, --exportRuntime, no env.abort), so both modules get the same allocator
 // traffic. Median of interleaved runs, each on a fresh instance. These are emulation figures:
 // real Fluent Bit adds its own msgpack/JSON work to both sides (fluent-bit-wasm.md §4).
 
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_WASM, WasmFilter, encodeRecordJson } from '../host-test/lib/fluentbit-emulator.mjs';
 import { generateTraffic } from '../host-test/lib/generator.mjs';
 
 const NOOP_SOURCE = `
+let calls: u32 = 0;
 /** Fluent Bit's filter signature, doing nothing: the record is dropped. */
 export function filter_noop(tag: usize, tagLen: u32, sec: u32, nsec: u32, rec: usize, len: u32): usize {
+  // the same memory discipline as the real filter: the minimal runtime collects on request
+  if (isDefined(ASC_RUNTIME) && ASC_RUNTIME == 1 && ++calls >= 1024) {
+    calls = 0;
+    __collect();
+  }
   return 0;
 }
 `;
 
-/** Compiles the no-op module with the release build's runtime options. */
+/** Compiles the no-op module with the release build's runtime options (read from asconfig.json). */
 async function compileNoop() {
   const { default: asc } = await import('assemblyscript/asc');
+  const asconfig = JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8'));
   const r = await asc.compileString({ 'noop.ts': NOOP_SOURCE }, {
-    optimizeLevel: 3, runtime: 'incremental', exportRuntime: true, use: ['abort='],
+    optimizeLevel: 3, runtime: asconfig.options.runtime, exportRuntime: true, use: ['abort='],
   });
   if (r.error || !r.binary) throw new Error(`asc: ${r.error?.message ?? ''} ${r.stderr}`);
   return new WebAssembly.Module(r.binary);

@@ -44,11 +44,13 @@ export function node_configure(n: i32): i32 {
     return -1;
   }
   engineInit();
+  __collect(); // the configuration's strings and json-as objects (minimal runtime: on request)
   return 0;
 }
 
 /** Processes n bytes of whole lines from the input buffer; returns the output length. */
 export function node_process(n: i32): i32 {
+  __collect(); // a safe point; the engine allocates nothing managed, so this is nearly free
   outReset(MODE_NDJSON);
   let p = input;
   const end = input + <usize>n;
