@@ -80,7 +80,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => Math.round(n).toLocaleString('en');
 
 /** Runs the benchmark, prints a summary and returns the figures. */
-export async function run({ lines: lineCount = 200_000, rounds = 5, log = console.log } = {}) {
+export async function run({ lines: lineCount = 1_000_000, rounds = 5, log = console.log } = {}) {
   const noop = await compileNoop();
   const gen = generateTraffic({ seed: 5, lines: lineCount, concurrency: 2000, format: 'syslog', observers: ['fw1', 'fw2'] });
   const records = makeRecords(gen.lines, 1000);
