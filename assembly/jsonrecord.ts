@@ -115,33 +115,31 @@ export function nextMember(): i32 {
 /** True if the current key, unescaped, is the ASCII string `name` (no allocation). */
 export function keyIs(name: string): bool {
   const n = <usize>name.length;
+  if (!unescapedKey() || keyLen != n) return false;
   const src = changetype<usize>(name);
-  let p = keyStart;
-  let len = keyEnd - keyStart;
-  if (keyEscaped) {
-    const m = decodeString(keyStart, keyEnd, keyScratch, KEY_SCRATCH);
-    if (m < 0) return false;
-    p = keyScratch;
-    len = <usize>m;
-  }
-  if (len != n) return false;
   for (let i: usize = 0; i < n; i++) {
-    if (<u32>load<u8>(p + i) != <u32>load<u16>(src + (i << 1))) return false;
+    if (<u32>load<u8>(keyPtr + i) != <u32>load<u16>(src + (i << 1))) return false;
   }
   return true;
 }
 
 /** True if the current key, unescaped, equals the n bytes at s. */
 export function keyIsBytes(s: usize, n: usize): bool {
-  let p = keyStart;
-  let len = keyEnd - keyStart;
-  if (keyEscaped) {
-    const m = decodeString(keyStart, keyEnd, keyScratch, KEY_SCRATCH);
-    if (m < 0) return false;
-    p = keyScratch;
-    len = <usize>m;
-  }
-  return len == n && memory.compare(p, s, n) == 0;
+  return unescapedKey() && keyLen == n && memory.compare(keyPtr, s, n) == 0;
+}
+
+// The current key's bytes without escapes: the source itself, or a decoded copy.
+let keyPtr: usize = 0;
+let keyLen: usize = 0;
+function unescapedKey(): bool {
+  keyPtr = keyStart;
+  keyLen = keyEnd - keyStart;
+  if (!keyEscaped) return true;
+  const m = decodeString(keyStart, keyEnd, keyScratch, KEY_SCRATCH);
+  if (m < 0) return false;
+  keyPtr = keyScratch;
+  keyLen = <usize>m;
+  return true;
 }
 
 /** True if the current value is the string `text` exactly, written without escapes. */

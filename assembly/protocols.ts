@@ -82,28 +82,25 @@ export function putTransportName(proto: u32): void {
     case 4: { putAscii("ipv4"); return; }
     case 89: { putAscii("ospfigp"); return; }
   }
-  const t = PROTOCOL_NAMES;
-  let i = 0;
-  const n = t.length;
-  while (i < n) {
-    let num: u32 = 0;
-    while (t.charCodeAt(i) != 0x20) {
-      num = num * 10 + <u32>(t.charCodeAt(i) - 0x30);
-      i++;
-    }
-    i++;
-    if (num == proto) {
-      while (t.charCodeAt(i) != 0x0a) putByte(<u32>t.charCodeAt(i++));
-      return;
-    }
-    while (t.charCodeAt(i) != 0x0a) i++;
-    i++;
+  if (findProtocol(proto)) {
+    const t = PROTOCOL_NAMES;
+    for (let i = nameStart; i < nameEnd; i++) putByte(<u32>t.charCodeAt(i));
+    return;
   }
   putU64(proto); // a number without a name, as ipmon itself prints it
 }
 
 /** The protocol name from the table (first entry for the number), or "" if it has none. */
 export function protocolName(proto: u32): string {
+  return findProtocol(proto) ? PROTOCOL_NAMES.substring(nameStart, nameEnd) : "";
+}
+
+// Where findProtocol found the name: [nameStart, nameEnd) in PROTOCOL_NAMES.
+let nameStart: i32 = 0;
+let nameEnd: i32 = 0;
+
+/** Finds the first table entry for a protocol number; false if it has none. */
+function findProtocol(proto: u32): bool {
   const t = PROTOCOL_NAMES;
   let i = 0;
   const n = t.length;
@@ -116,10 +113,14 @@ export function protocolName(proto: u32): string {
     i++;
     const start = i;
     while (t.charCodeAt(i) != 0x0a) i++;
-    if (num == proto) return t.substring(start, i);
+    if (num == proto) {
+      nameStart = start;
+      nameEnd = i;
+      return true;
+    }
     i++;
   }
-  return "";
+  return false;
 }
 
 /** Decimal value of 1-5 ASCII digits, or -1 if the text is not all digits. */
