@@ -20,7 +20,7 @@ import {
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "./protocols";
 import { isTcpServerPort, isUdpServerPort } from "./serverports";
 import {
-  END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW, writeFlow, writeForwarded,
+  END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW, putRecordId, writeFlow, writeForwarded,
 } from "./summary";
 import { addHistory, appendHistoryChar, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./tcp";
 import { beginRecord, endRecord, putAscii, putU64 } from "./output";
@@ -48,6 +48,7 @@ export class Counters {
   flowsEmitted: u64;
   evictions: u64;
   missedEntries: u64;
+  flowsWithoutReply: u64;
 }
 
 /** The engine's counters. */
@@ -113,6 +114,11 @@ export function engineInit(): void {
 /** The engine clock. */
 export function engineClock(): i64 {
   return clockUs;
+}
+
+/** Makes the next line or tick re-plan the sweep (after a timeout setting changed). */
+export function replanSweep(): void {
+  nextSweepUs = 0;
 }
 
 /** Sets the clock from a snapshot; the next line or tick re-plans the sweep. */
@@ -226,6 +232,7 @@ function schedule(f: Flow, c: u32, t: i64): void {
 function emit(f: Flow, reason: u8): void {
   writeFlow(f, reason);
   counters.flowsEmitted++;
+  if (f.respPackets == 0) counters.flowsWithoutReply++;
   tableRemove(f);
 }
 
@@ -497,7 +504,9 @@ export function writeStats(): void {
     putIsoTime(clockUs);
     putAscii('",');
   }
-  putAscii('"ecs":{"version":"8.17.0"},"event":{"kind":"metric","module":"ipmon","dataset":"ipmon.stats"},"ipmon":{"record_type":"stats","stats":{');
+  putAscii('"ecs":{"version":"8.17.0"},"event":{"kind":"metric","module":"ipmon","dataset":"ipmon.stats","id":"');
+  putRecordId(changetype<usize>(counters), offsetof<Counters>(), <u64>clockUs);
+  putAscii('"},"ipmon":{"record_type":"stats","stats":{');
   putAscii('"lines_read":'); putU64(counters.linesRead);
   putAscii(',"blank_lines":'); putU64(counters.blankLines);
   putAscii(',"packet_lines":'); putU64(counters.packetLines);
@@ -514,6 +523,7 @@ export function writeStats(): void {
   putAscii(',"packets":'); putU64(counters.packetsIn);
   putAscii(',"bytes":'); putU64(counters.bytesIn);
   putAscii(',"flows_emitted":'); putU64(counters.flowsEmitted);
+  putAscii(',"flows_without_reply":'); putU64(counters.flowsWithoutReply);
   putAscii(',"flows_open":'); putU64(tableUsed());
   putAscii(',"evictions":'); putU64(counters.evictions);
   putAscii(',"table_high_water":'); putU64(tableHighWater());

@@ -67,6 +67,11 @@ import { icmpCodeFromName, icmpTypeFromName } from "./icmp";
 @inline export const WHY_UNKNOWN_PROTO: u8 = 15;
 // @ts-ignore: decorator
 @inline export const WHY_BAD_BODY: u8 = 16;
+// @ts-ignore: decorator
+@inline export const WHY_BAD_COUNT: u8 = 17;
+
+// @ts-ignore: decorator
+@inline const MAX_PLEN: i64 = 65575;
 
 /** Human-readable text for a WHY_* code, used in forwarded records. */
 export function whyText(why: u8): string {
@@ -87,6 +92,7 @@ export function whyText(why: u8): string {
     case WHY_SERVICE_NAME: return "port printed as an unknown service name (ipmon -n), cannot key the flow";
     case WHY_UNKNOWN_PROTO: return "protocol name not in the protocol table, cannot key the flow";
     case WHY_BAD_BODY: return "packet body not understood";
+    case WHY_BAD_COUNT: return "repeat count out of range";
   }
   return "";
 }
@@ -669,6 +675,8 @@ function packet(r: LineRecord): u8 {
     const q = p;
     const n = number();
     if (n > 0 && eatByte(0x78) && eatByte(0x20)) {
+      // the kernel's ipl_count is an int: a bigger count is not something ipmon printed
+      if (n > 0x7fffffff) return unparsed(WHY_BAD_COUNT);
       r.count = <u32>n;
     } else {
       p = q;
@@ -852,7 +860,8 @@ function body(r: LineRecord): u8 {
   let parenLen = false;
   if (eatByte(0x28)) parenLen = true;
   const plen = number();
-  if (plen < 0 || plen > 0xffffffff || (parenLen && !eatByte(0x29))) return unparsed(WHY_BAD_LEN);
+  // an IP total length: at most 65535, or 40 + 65535 for IPv6 (ipmon-format.md §4.6)
+  if (plen < 0 || plen > MAX_PLEN || (parenLen && !eatByte(0x29))) return unparsed(WHY_BAD_LEN);
   r.plen = <u32>plen;
   const hasPortText = sport >= 0 || dport >= 0;
   if (parenLen) {

@@ -225,30 +225,58 @@ function putCommunityId(f: Flow, origAddr: usize, respAddr: usize, origPort: u32
   putBytes(cidScratch, <usize>n);
 }
 
-/**
- * A stable id for the flow: FNV-1a/64 over the observer name, the canonical key and the start
- * time, as 16 hex digits. The same conversation gets the same id in every run and after a
- * restart, so a retried shipment overwrites instead of duplicating.
- */
-function putFlowId(f: Flow): void {
-  let h: u64 = 0xcbf29ce484222325;
-  const base = changetype<usize>(f);
-  for (let i: usize = 0; i < 36; i++) h = (h ^ <u64>load<u8>(base + i)) * 0x100000001b3;
-  const op = namePtr(f.observer);
-  const on = nameLen(f.observer);
-  for (let i = 0; i < on; i++) h = (h ^ <u64>load<u8>(op + i)) * 0x100000001b3;
-  let t = <u64>f.firstUs;
+// ── stable record ids ───────────────────────────────────────────────────────────────────────
+// FNV-1a/64 written as 16 hex digits. The same input always gives the same ids, in every run
+// and after a restart, so a retried or replayed shipment overwrites instead of duplicating.
+
+// @ts-ignore: decorator
+@inline const FNV_OFFSET: u64 = 0xcbf29ce484222325;
+// @ts-ignore: decorator
+@inline const FNV_PRIME: u64 = 0x100000001b3;
+
+/** Folds n bytes into an FNV-1a/64 hash. */
+export function fnvBytes(h: u64, p: usize, n: usize): u64 {
+  for (let i: usize = 0; i < n; i++) h = (h ^ <u64>load<u8>(p + i)) * FNV_PRIME;
+  return h;
+}
+
+/** Folds a 64-bit value, byte by byte, into an FNV-1a/64 hash. */
+export function fnvU64(h: u64, v: u64): u64 {
   for (let i = 0; i < 8; i++) {
-    h = (h ^ (t & 0xff)) * 0x100000001b3;
-    t >>= 8;
+    h = (h ^ (v & 0xff)) * FNV_PRIME;
+    v >>= 8;
   }
-  h ^= <u64>f.origIsB;
+  return h;
+}
+
+/** Writes a hash as 16 lowercase hex digits. */
+function putHex64(h: u64): void {
   const p = reserve(16);
   for (let i = 0; i < 16; i++) {
     const d = <u32>((h >> (60 - (i << 2))) & 15);
     store<u8>(p + i, <u8>(d < 10 ? 0x30 + d : 0x57 + d));
   }
   commit(16);
+}
+
+/** A flow's id: its logging host's name, canonical key (addresses, ports, protocol, family) and start. */
+function putFlowId(f: Flow): void {
+  let h = fnvBytes(FNV_OFFSET, changetype<usize>(f), 38);
+  h = fnvBytes(h, namePtr(f.observer), <usize>nameLen(f.observer));
+  h = fnvU64(h, <u64>f.firstUs);
+  putHex64(h ^ <u64>f.origIsB);
+}
+
+/** A forwarded line's id: its logging host, time and bytes (two identical lines share it). */
+function putLineId(observerId: u16, timeUs: i64, lineStart: usize, lineLen: i32): void {
+  let h = fnvBytes(FNV_OFFSET, namePtr(observerId), <usize>nameLen(observerId));
+  h = fnvU64(h, <u64>timeUs);
+  putHex64(fnvBytes(h, lineStart, <usize>lineLen));
+}
+
+/** An id for any other record, from bytes that identify it (e.g. the stats counters and clock). */
+export function putRecordId(p: usize, n: usize, salt: u64): void {
+  putHex64(fnvBytes(fnvU64(FNV_OFFSET, salt), p, n));
 }
 
 /** Writes a record for a line that is not a flow packet: STATE, NAT, missed, hex, status, or not understood. */
@@ -266,6 +294,8 @@ export function writeForwarded(r: LineRecord, lineStart: usize, lineLen: i32, ki
   putAscii('","module":"ipmon","dataset":"ipmon.');
   const type = recordTypeName(kind, why);
   putAscii(type);
+  putAscii('","id":"');
+  putLineId(observerId, r.hasTime ? r.timeUs : clockUs, lineStart, lineLen);
   putAscii('"},"observer":{');
   if (observerId != EMPTY_ID) {
     putAscii('"hostname":');
@@ -273,7 +303,9 @@ export function writeForwarded(r: LineRecord, lineStart: usize, lineLen: i32, ki
     putByte(0x2c);
   }
   putAscii('"type":"firewall","vendor":"IPFilter","product":"ipmon"},"message":"');
-  putJsonText(lineStart, <usize>lineLen);
+  // a runaway line (binary junk, a missing newline) stays a record Elasticsearch will take
+  const shown = lineLen > MAX_MESSAGE ? MAX_MESSAGE : lineLen;
+  putJsonText(lineStart, <usize>shown);
   putByte(0x22);
   if (isError) {
     putAscii(',"error":{"type":"ipmon_parse","message":"');
@@ -293,9 +325,17 @@ export function writeForwarded(r: LineRecord, lineStart: usize, lineLen: i32, ki
     putAscii(whyText(why));
     putByte(0x22);
   }
+  if (shown < lineLen) {
+    putAscii(',"message_truncated":true,"line_bytes":');
+    putU64(<u64>lineLen);
+  }
   putAscii("}}");
   endRecord();
 }
+
+/** Bytes of a forwarded line kept in `message` (the rest is cut, and the record says so). */
+// @ts-ignore: decorator
+@inline const MAX_MESSAGE: i32 = 65536;
 
 /** record_type for a forwarded line. */
 function recordTypeName(kind: u8, why: u8): string {

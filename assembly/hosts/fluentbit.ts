@@ -25,7 +25,9 @@
 import * as config from "../config";
 import { applyConfig, configError } from "../config";
 import { US_PER_DAY, US_PER_SECOND, daysFromCivil, putIsoTime } from "../clock";
-import { advanceClock, engineClock, engineInit, ensureEngine, flushAll, processLine, writeStats } from "../engine";
+import {
+  advanceClock, engineClock, engineInit, ensureEngine, flushAll, processLine, replanSweep, writeStats,
+} from "../engine";
 import { tableCapacity } from "../flowtable";
 import {
   J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, keyStart, nextMember, plainStringEnd,
@@ -460,6 +462,8 @@ function configure(start: usize, stop: usize, nowUs: i64): void {
         flushAll();
         engineInit();
         started = false;
+      } else {
+        replanSweep(); // a shorter timeout applies at the next heartbeat, not after the old one
       }
     }
   }
