@@ -29,6 +29,8 @@ export let activeTimeoutUs: i64 = 0;
  */
 // @ts-ignore: decorator
 @inline const MAX_CAPACITY: i64 = 2097152;
+/** A line this far from the engine clock moves it only when the next line agrees (0 = always). */
+export let maxClockStepUs: i64 = 3600 * US_PER_SECOND;
 /** Flow table capacity. */
 export let capacity: u32 = 65536;
 /** Year for syslog dates, which carry none. */
@@ -53,6 +55,7 @@ export function applyConfig(text: string): bool {
   const saved = [
     tcpTimeoutUs, tcpHandshakeTimeoutUs, tcpAttemptTimeoutUs, closeGraceUs, udpTimeoutUs, icmpTimeoutUs,
     otherTimeoutUs, activeTimeoutUs, <i64>capacity, <i64>year, <i64>utcOffsetMinutes, <i64>communityIdSeed,
+    maxClockStepUs,
   ];
   if (applyKeys(text)) return true;
   tcpTimeoutUs = saved[0];
@@ -67,6 +70,7 @@ export function applyConfig(text: string): bool {
   year = <i32>saved[9];
   utcOffsetMinutes = <i32>saved[10];
   communityIdSeed = <u32>saved[11];
+  maxClockStepUs = saved[12];
   return false;
 }
 
@@ -91,6 +95,7 @@ function applyKeys(text: string): bool {
     else if (key == "icmp_timeout") { if (!seconds(key, v, 0.001)) return false; icmpTimeoutUs = lastUs; }
     else if (key == "other_timeout") { if (!seconds(key, v, 0.001)) return false; otherTimeoutUs = lastUs; }
     else if (key == "active_timeout") { if (!seconds(key, v, 0)) return false; activeTimeoutUs = lastUs; }
+    else if (key == "max_clock_step") { if (!seconds(key, v, 0)) return false; maxClockStepUs = lastUs; }
     else if (key == "capacity") { if (!integer(key, v, 16, MAX_CAPACITY)) return false; capacity = <u32>lastInt; }
     else if (key == "year") { if (!integer(key, v, 1970, 9999)) return false; year = <i32>lastInt; }
     else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; }

@@ -49,6 +49,10 @@ export class Counters {
   evictions: u64;
   missedEntries: u64;
   flowsWithoutReply: u64;
+  /** Jumps of the log's clock beyond max_clock_step that a second line confirmed. */
+  clockSteps: u64;
+  /** Lines whose time was that far from the clock and not (yet) confirmed: timed on the clock. */
+  clockOutliers: u64;
 }
 
 /** The engine's counters. */
@@ -108,6 +112,7 @@ export function engineInit(): void {
   setDateContext(config.year, config.utcOffsetMinutes);
   memory.fill(changetype<usize>(counters), 0, offsetof<Counters>());
   clockUs = 0;
+  pendingJumpUs = 0;
   nextSweepUs = i64.MAX_VALUE;
 }
 
@@ -137,7 +142,7 @@ export function processLine(start: usize, n: i32): void {
     counters.blankLines++;
     return;
   }
-  if (r.hasTime) advanceClock(r.timeUs);
+  if (r.hasTime) lineTime(r.timeUs);
   const observer = r.observerLen > 0 ? observerId(r.observerPtr, r.observerLen) : EMPTY_ID;
   if (kind == KIND_PACKET) {
     counters.packetLines++;
@@ -182,6 +187,53 @@ function missedCount(p: usize, n: i32): u64 {
     i++;
   }
   return v;
+}
+
+/** Time of an unconfirmed clock jump (a line far from the clock), 0 if none. */
+let pendingJumpUs: i64 = 0;
+
+/**
+ * Moves the clock by a log line's time. One line far ahead or behind the clock (a typo'd date,
+ * a host with a broken clock) would otherwise expire every open flow, or freeze every timer:
+ * it moves the clock only when the next line confirms the new time (a real gap in the log, or
+ * a clock stepped by NTP). Until then it is counted as an outlier and timed on the clock.
+ */
+function lineTime(t: i64): void {
+  const maxStep = config.maxClockStepUs;
+  if (clockUs == 0 || maxStep == 0) {
+    advanceClock(t);
+    return;
+  }
+  const offset = t - clockUs;
+  if (offset <= maxStep && offset >= -maxStep) {
+    pendingJumpUs = 0;
+    advanceClock(t);
+    return;
+  }
+  const d = t - pendingJumpUs;
+  if (pendingJumpUs != 0 && d <= maxStep && d >= -maxStep) {
+    pendingJumpUs = 0;
+    counters.clockSteps++;
+    if (offset > 0) advanceClock(t);
+    else stepBack(t);
+    return;
+  }
+  pendingJumpUs = t;
+  counters.clockOutliers++;
+}
+
+/** The log's clock went back (and stayed back): every timer moves back with it, keeping order. */
+function stepBack(t: i64): void {
+  const delta = clockUs - t;
+  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+    let f = listHead(c);
+    while (f !== null) {
+      f.timerUs -= delta;
+      f = f.next == NIL ? null : flowAt(f.next);
+    }
+  }
+  clockUs = t;
+  nextSweepUs = 0;
 }
 
 /** Moves the clock forward to t (never back) and reports the flows that expired by then. */
@@ -323,9 +375,9 @@ function packet(observer: u16): void {
   store<u16>(KEY, observer, 38);
   const h = hashKey(KEY);
   // Timers run on the engine clock, not on this line's own time: with several firewalls in
-  // one stream a host whose clock lags would otherwise see its flows expire on arrival.
-  // Reported times (first/last/end) are the packets' own.
-  const now = clockUs > t ? clockUs : t;
+  // one stream a host whose clock lags would otherwise see its flows expire on arrival, and an
+  // outlier line (lineTime) must not set a timer years away. Reported times are the packets'.
+  const now = clockUs;
 
   const flags = r.tcpFlags;
   const isTcp = proto == PROTO_TCP && (keyFlags & KEY_PORTS) != 0;
@@ -524,6 +576,8 @@ export function writeStats(): void {
   putAscii(',"bytes":'); putU64(counters.bytesIn);
   putAscii(',"flows_emitted":'); putU64(counters.flowsEmitted);
   putAscii(',"flows_without_reply":'); putU64(counters.flowsWithoutReply);
+  putAscii(',"clock_steps":'); putU64(counters.clockSteps);
+  putAscii(',"clock_outliers":'); putU64(counters.clockOutliers);
   putAscii(',"flows_open":'); putU64(tableUsed());
   putAscii(',"evictions":'); putU64(counters.evictions);
   putAscii(',"table_high_water":'); putU64(tableHighWater());

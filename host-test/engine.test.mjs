@@ -145,3 +145,52 @@ test('binary and hostile input never traps and is accounted for', async () => {
   assert.equal(unparsed[0].message, '\ufffd\ufffd\u0000A');
   for (const r of unparsed) assert.ok(r.error.message.length > 0);
 });
+
+test('one line with a wild timestamp is an outlier: it does not expire or freeze the other flows', async () => {
+  const { generateTraffic } = await import('./lib/generator.mjs');
+  const g = generateTraffic({ seed: 31, connections: 3000, concurrency: 400, format: 'file' });
+  const bad = '01/01/2099 00:00:00.000000 em0 @0:1 p 192.0.2.250,4444 -> 198.51.100.250,53 PR udp len 20 60 IN';
+  const mid = g.lines.length >> 1;
+  const withBad = [...g.lines.slice(0, mid), bad, ...g.lines.slice(mid)].join('\n') + '\n';
+  const clean = ofType(await correlate(g.text, { year: 2024 }), 'flow');
+  const records = await correlate(withBad, { year: 2024 });
+  const flows = ofType(records, 'flow');
+  const key = (f) => `${f.event.id} ${f.ipmon.end_reason} ${f.network.packets}`;
+  const outlier = flows.filter((f) => f.event.start.startsWith('2099'));
+  assert.equal(outlier.length, 1);
+  assert.deepEqual(flows.filter((f) => !f.event.start.startsWith('2099')).map(key).sort(), clean.map(key).sort());
+  const stats = ofType(records, 'stats')[0].ipmon.stats;
+  assert.equal(stats.clock_outliers, 1);
+  assert.equal(stats.clock_steps, 0);
+});
+
+test('a real gap in the log (confirmed by the next line) moves the clock and ends the idle flows', async () => {
+  const records = await correlate([
+    '03/03/2024 10:00:00.000000 em0 @0:1 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '03/03/2024 13:00:00.000000 em0 @0:1 p 10.0.0.1,5001 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '03/03/2024 13:00:01.000000 em0 @0:1 p 10.0.0.1,5002 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '03/03/2024 13:02:00.000000 em0 @0:1 p 10.0.0.1,5003 -> 10.0.0.2,53 PR udp len 20 60 IN',
+  ].join('\n') + '\n', {});
+  const flows = ofType(records, 'flow');
+  assert.deepEqual(flows.map((f) => [f.source.port, f.ipmon.end_reason]), [
+    [5000, 'idle_timeout'], [5001, 'idle_timeout'], [5002, 'idle_timeout'], [5003, 'forced_end'],
+  ]);
+  const stats = ofType(records, 'stats')[0].ipmon.stats;
+  assert.equal(stats.clock_steps, 1);
+  assert.equal(stats.clock_outliers, 1);
+});
+
+test('a clock stepped back (confirmed) moves every timer with it: flows still end on time', async () => {
+  const records = await correlate([
+    '03/03/2024 12:00:00.000000 em0 @0:1 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '03/03/2024 10:00:00.000000 em0 @0:1 p 10.0.0.1,6000 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '03/03/2024 10:00:01.000000 em0 @0:1 p 10.0.0.1,6001 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    '03/03/2024 10:02:00.000000 em0 @0:1 p 10.0.0.1,6002 -> 10.0.0.2,53 PR udp len 20 60 IN',
+  ].join('\n') + '\n', {});
+  const flows = ofType(records, 'flow');
+  // 10:02 is more than 60 s after the step: the flows from before it have timed out
+  assert.deepEqual(flows.map((f) => [f.source.port, f.ipmon.end_reason]).sort(), [
+    [5000, 'idle_timeout'], [6000, 'idle_timeout'], [6001, 'idle_timeout'], [6002, 'forced_end'],
+  ]);
+  assert.equal(ofType(records, 'stats')[0].ipmon.stats.clock_steps, 1);
+});

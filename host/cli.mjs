@@ -27,6 +27,8 @@ Options:
   --icmp-timeout S             ICMP idle timeout (default 60)
   --other-timeout S            idle timeout for other IP protocols (default 60)
   --active-timeout S           also report long flows every S seconds (default 0 = never)
+  --max-clock-step S           a line this far from the log's clock moves it only when the next
+                               line agrees; a lone one is an outlier (default 3600, 0 = off)
   --capacity N                 flows tracked at once; the least recently seen is reported
                                early (end reason lack_of_resources) when full (default 65536)
   --community-id-seed N        Community ID seed, 0-65535 (default 0)
@@ -75,6 +77,7 @@ const NUMERIC = {
   'icmp-timeout': 'icmp_timeout',
   'other-timeout': 'other_timeout',
   'active-timeout': 'active_timeout',
+  'max-clock-step': 'max_clock_step',
   capacity: 'capacity',
   'community-id-seed': 'community_id_seed',
   year: 'year',

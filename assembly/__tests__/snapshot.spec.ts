@@ -10,8 +10,8 @@ import { DEFAULTS, feed, init, take } from "./support";
 const BUF = memory.data(2048);
 const T0: i64 = 1709463600000000; // 2024-03-03T11:00:00Z
 const SEC: i64 = 1000000;
-/** Header (40) + date context + counters (18 × u64). */
-const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 18 * 8;
+/** Header (40) + date context + counters (20 × u64). */
+const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 20 * 8;
 
 
 
@@ -67,7 +67,7 @@ describe("writeSnapshot", () => {
     expect<u8>(load<u8>(b.ptr)).toBe(0x49);                  // 'I'
     expect<u32>(load<u32>(b.ptr, 8)).toBe(1);
     expect<u32>(load<u32>(b.ptr, 12)).toBe(SLOT_SIZE);
-    expect<u32>(load<u32>(b.ptr, 16)).toBe(18 * 8);
+    expect<u32>(load<u32>(b.ptr, 16)).toBe(20 * 8);
     expect<u32>(load<u32>(b.ptr, 24)).toBe(5);               // open flows
     expect<u32>(load<u32>(b.ptr, 28)).toBe(0);
     expect<i64>(load<i64>(b.ptr, 32)).toBe(engineClock());
@@ -264,7 +264,7 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
     store<u32>(b.ptr, SLOT_SIZE, 12);
-    store<u32>(b.ptr, 18 * 8 + 8, 16);
+    store<u32>(b.ptr, 20 * 8 + 8, 16);
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
