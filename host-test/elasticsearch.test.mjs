@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -195,7 +196,7 @@ function assertStored(es, records, index = null) {
   }
 }
 
-test('bulk shipping: batches, _id = event.id for flows, dated index names', async () => {
+test('bulk shipping: batches, _id = event.id for every record, dated index names', async () => {
   const es = await fakeEs();
   const records = await sampleRecords();
   const { sink } = newSink(es);
@@ -203,8 +204,9 @@ test('bulk shipping: batches, _id = event.id for flows, dated index names', asyn
   await sink.close();
   assertStored(es, records);
   assert.equal(es.requests.length, Math.ceil(records.length / 100));
+  assert.ok(records.some((r) => r.ipmon.record_type === 'stats'));
   for (const [ix, id, doc] of es.all()) {
-    if (doc.ipmon.record_type === 'flow') assert.equal(id, doc.event.id);
+    assert.equal(id, doc.event.id, `${doc.ipmon.record_type} keyed by its event.id`);
     assert.equal(ix, `ipmon-flow-${doc['@timestamp'].slice(0, 10).replaceAll('-', '.')}`);
   }
   assert.deepEqual(sink.stats.rejected, 0);
@@ -287,12 +289,21 @@ test('bad credentials are fatal (no endless retry); abort() gives up on an absen
   await s2.client.close();
 });
 
-test('ids are deterministic: flows by event.id, other records by content', () => {
-  const flow = { event: { id: 'be75d6195b85e19c' } };
+test('ids are deterministic: event.id for every record that has one, else the SHA-256 of the bytes', () => {
+  const flow = { event: { id: 'be75d6195b85e19c' }, ipmon: { record_type: 'flow' } };
   assert.equal(documentId(flow, 'x'), 'be75d6195b85e19c');
-  const stats = { ipmon: { record_type: 'stats' } };
-  assert.equal(documentId(stats, '{"a":1}'), documentId(stats, '{"a":1}'));
-  assert.notEqual(documentId(stats, '{"a":1}'), documentId(stats, '{"a":2}'));
+  // stats and forwarded lines carry an event.id too: it is their _id, whatever their bytes
+  const stats = { event: { id: '0123456789abcdef' }, ipmon: { record_type: 'stats' } };
+  assert.equal(documentId(stats, '{"a":1}'), '0123456789abcdef');
+  assert.equal(documentId(stats, '{"a":2}'), '0123456789abcdef');
+  const forwarded = { event: { id: 'fedcba9876543210', dataset: 'ipmon.nat' }, ipmon: { record_type: 'nat' } };
+  assert.equal(documentId(forwarded, '{}'), 'fedcba9876543210');
+  // without one (or an empty one), a hash of the record's bytes
+  const sha = (t) => createHash('sha256').update(t).digest('hex');
+  for (const r of [{ ipmon: { record_type: 'stats' } }, { event: { id: '' } }, { event: { id: 7 } }, null]) {
+    assert.equal(documentId(r, '{"a":1}'), sha('{"a":1}'));
+    assert.notEqual(documentId(r, '{"a":1}'), documentId(r, '{"a":2}'));
+  }
   assert.equal(indexName('ipmon-flow-%Y.%m.%d', { '@timestamp': '2026-11-28T00:00:00Z' }), 'ipmon-flow-2026.11.28');
   assert.equal(indexName('fixed', {}), 'fixed');
 });
@@ -304,7 +315,28 @@ test('CLI --output elasticsearch: a file ends up in the index, each record once,
   const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, '--year', '2026', sample, '--output', 'elasticsearch', '--es-url', es.url], { timeout: WAIT_MS });
   assert.equal(stdout, '');
   assert.doesNotMatch(stderr, /rejected/);
-  assertStored(es, await correlate(readFileSync(sample), { year: 2026 }));
+  const records = await correlate(readFileSync(sample), { year: 2026 });
+  assertStored(es, records);
+  // sample.log holds every kind of record: each one is stored under its event.id
+  assert.ok(new Set(records.map((r) => r.event.dataset)).size >= 5);
+  for (const [, id, doc] of es.all()) assert.equal(id, doc.event.id, doc.event.dataset);
+});
+
+test('a replay of every kind of record (as after a restart) replaces each copy; nothing is stored twice', async () => {
+  const es = await fakeEs();
+  const records = await correlate(readFileSync(join(ROOT, 'fixtures', 'sample.log')), { year: 2026 });
+  const kinds = new Set(records.map((r) => r.event.dataset));
+  for (const k of ['ipmon.flow', 'ipmon.state', 'ipmon.nat', 'ipmon.missed', 'ipmon.unparsed', 'ipmon.stats']) assert.ok(kinds.has(k), k);
+  // partial failures of forwarded lines and stats are retried (as request_retry_partial does)
+  es.script.itemStatus = (n, i, op, doc) => (n < 2 && doc.ipmon?.record_type !== 'flow' ? 429 : null);
+  const { sink } = newSink(es);
+  await sink.write(ndjson(records));
+  await sink.barrier();
+  await sink.write(ndjson(records)); // the replay
+  await sink.close();
+  assertStored(es, records);
+  assert.ok(sink.stats.retries >= 2);
+  assert.equal(sink.stats.rejected, 0);
 });
 
 test('CLI: rejected documents are reported and the exit code is 1', async () => {

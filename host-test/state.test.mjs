@@ -7,10 +7,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
-  appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync,
+  appendFileSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync,
+  unlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { correlate } from '../host/index.mjs';
 import { decodeState, encodeState, readStateFile, StateError, STATE_VERSION, writeStateFile } from '../host/state.mjs';
 import { generateTraffic } from './lib/generator.mjs';
@@ -224,6 +225,82 @@ test('copytruncate while stopped: the unread rest comes from the copy', async ()
   assert.equal((await run2.exited).code, 0, run2.stderr);
   assert.match(run2.stderr, /truncated while stopped; reading the rest from its copy/);
   assertMatchesTruth(lastWins([...run1.records, ...run2.records]), g);
+});
+
+/** Follows `log` with `args` until it is read to its end, then SIGTERM; returns the run. */
+async function followToEnd(log, state, args) {
+  const run = startCli(['--follow', log, '--state', state, ...args]);
+  await waitConsumed(state, log);
+  run.signal('SIGTERM');
+  assert.equal((await run.exited).code, 0, run.stderr);
+  return run;
+}
+
+test('a state file of another log: a warning naming that log, and a fresh start equal to a clean run', async () => {
+  const dir = newDir();
+  const logA = join(dir, 'a.log');
+  const logB = join(dir, 'b.log');
+  const state = join(dir, 'ipmon-flow.state');
+  const gA = generateTraffic({ seed: 27, connections: 120, concurrency: 30 });
+  const gB = generateTraffic({ seed: 28, connections: 90, concurrency: 25 });
+  writeFileSync(logA, gA.text);
+  writeFileSync(logB, gB.text);
+  const runA = await followToEnd(logA, state, ARGS);
+  assert.ok(flowsOf(runA.records).some((r) => r.ipmon.end_reason === 'forced_end'), 'A had open flows at the stop');
+  const stateOfA = readFileSync(state);
+  const clean = await followToEnd(logB, join(dir, 'clean.state'), ARGS);
+
+  const runB = await followToEnd(logB, state, ARGS);
+  assert.match(runB.stderr, /state file .*ipmon-flow\.state belongs to another log: it was written while following .*a\.log \(inode \d+\), which is neither .*b\.log nor a rotated file next to it; ignoring it and starting fresh/);
+  assert.doesNotMatch(runB.stderr, /is gone|resuming|rotated while stopped/);
+  // nothing of A comes along: no open flow, no counter
+  assert.deepEqual(runB.records, clean.records, 'exactly the output of a clean run over b.log');
+  assertMatchesTruth(flowsOf(runB.records), gB);
+  assert.equal(runB.records.at(-1).ipmon.stats.lines_read, gB.lines.length);
+  assert.equal(readStateFile(state).state.meta.log_path, resolve(logB), 'the state file now records b.log');
+
+  // without --from-start the fresh start is at the end of b.log, as for any fresh start
+  writeFileSync(state, stateOfA);
+  const atEnd = startCli(['--follow', logB, '--state', state, ...ARGS.filter((a) => a !== '--from-start')]);
+  await atEnd.waitFor(() => readStateFile(state).state?.meta.log_path === resolve(logB), 'a checkpoint for b.log');
+  const extra = gB.lines.slice(0, 3).join('\n') + '\n'; // three lines appended to b.log
+  appendFileSync(logB, extra);
+  await waitConsumed(state, logB);
+  atEnd.signal('SIGTERM');
+  assert.equal((await atEnd.exited).code, 0, atEnd.stderr);
+  assert.match(atEnd.stderr, /belongs to another log/);
+  assert.equal(atEnd.records.at(-1).ipmon.stats.lines_read, 3, 'only the lines appended after the start');
+});
+
+test('the same log under another path (a hard link; a rotated file next to it): resumed, each line counted once', async () => {
+  const dir = newDir();
+  const log = join(dir, 'ipmon.log');
+  const state = join(dir, 'ipmon-flow.state');
+  const g = generateTraffic({ seed: 29, connections: 150, concurrency: 40 });
+  const [a, b, c, d] = chunks(g, 4);
+  writeFileSync(log, a);
+  const run1 = await followToEnd(log, state, ARGS);
+  appendFileSync(log, b);
+  // the same file under another name
+  const alias = join(dir, 'alias.log');
+  linkSync(log, alias);
+  const run2 = await followToEnd(alias, state, ARGS);
+  assert.match(run2.stderr, /was written while following .*ipmon\.log; .*alias\.log is that file; resuming/);
+  assert.doesNotMatch(run2.stderr, /belongs to another log/);
+  // rotated while stopped, then followed through another spelling of the directory (a symlink):
+  // the checkpointed file is found next to the new path by its inode and finished first
+  unlinkSync(alias);
+  appendFileSync(log, c);
+  renameSync(log, `${log}.1`);
+  writeFileSync(log, d);
+  const via = join(tmp, `via-${dirN}`);
+  symlinkSync(dir, via);
+  const run3 = await followToEnd(join(via, 'ipmon.log'), state, ARGS);
+  assert.match(run3.stderr, /that file is next to .*ipmon\.log, rotated \(.*ipmon\.log\.1\); resuming/);
+  assert.match(run3.stderr, /rotated while stopped; finishing .*ipmon\.log\.1 first/);
+  assert.doesNotMatch(run3.stderr, /belongs to another log/);
+  assertMatchesTruth(lastWins([...run1.records, ...run2.records, ...run3.records]), g);
+  assert.equal(run3.records.at(-1).ipmon.stats.lines_read, g.lines.length);
 });
 
 test('the followed file gone while stopped: a warning, the new file from its start, no crash', async () => {

@@ -4,6 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'smol-toml';
 import { generateTraffic } from './lib/generator.mjs';
-import { compareToTruth, flowKey, flowsOf, killLeftovers, startCli, truthKey, waitConsumed } from './lib/live-cli.mjs';
+import {
+  CLI, compareToTruth, flowKey, flowsOf, killLeftovers, startCli, truthKey, waitConsumed, WAIT_MS,
+} from './lib/live-cli.mjs';
 
 const VECTOR_TOML = fileURLToPath(new URL('../vector.toml', import.meta.url));
 const SCHEMA = fileURLToPath(new URL('../../shared/schemas/vector.schema.json', import.meta.url));
@@ -48,13 +51,40 @@ test('vector.toml runs the CLI in follow mode with state, decodes JSON, and keep
   const es = config.sinks.elasticsearch;
   assert.equal(es.type, 'elasticsearch');
   assert.equal(es.id_key, 'ipmon_doc_id');
-  assert.match(config.transforms.ipmon_ecs.source, /\.ipmon_doc_id = \.event\.id/);
+  assert.equal(es.request_retry_partial, true);
+  // every record gets its document id from event.id (not only flows), at the top level of the
+  // program, after exec's ingest timestamp is gone (a content hash of the fallback must not
+  // include it)
+  const vrl = config.transforms.ipmon_ecs.source;
+  assert.match(vrl, /^doc_id = string\(\.event\.id\) \?\? ""$/m);
+  assert.match(vrl, /^if doc_id == "" \{ doc_id = sha2\(encode_json\(\.\), variant: "SHA-256"\) \}$/m);
+  assert.match(vrl, /^\.ipmon_doc_id = doc_id$/m);
+  assert.doesNotMatch(vrl, /record_type|exists\(\.event\.id\)/, 'no record kind is left without an id');
+  const code = vrl.split('\n').filter((l) => !l.startsWith('#'));
+  assert.ok(code.indexOf('del(.timestamp)') < code.indexOf('doc_id = string(.event.id) ?? ""'));
+  assert.deepEqual(config.sinks.console.encoding.except_fields, ['timestamp', 'ipmon_doc_id']);
   assert.equal(config.sinks.console.type, 'console');
   // the schema does not check wiring: every input must name a source or transform
   const names = new Set([...Object.keys(config.sources), ...Object.keys(config.transforms)]);
   for (const c of [...Object.values(config.transforms), ...Object.values(config.sinks)]) {
     for (const i of c.inputs) assert.ok(names.has(i), `unknown input ${i}`);
   }
+});
+
+test('every kind of record has a stable event.id for id_key: flows, forwarded lines, stats', () => {
+  const sample = fileURLToPath(new URL('../fixtures/sample.log', import.meta.url));
+  const runOnce = () => {
+    const r = spawnSync(process.execPath, [CLI, '--year', '2026', sample], { encoding: 'utf8', timeout: WAIT_MS });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  };
+  const records = runOnce();
+  const kinds = new Set(records.map((r) => r.event.dataset));
+  for (const k of ['ipmon.flow', 'ipmon.state', 'ipmon.nat', 'ipmon.missed', 'ipmon.unparsed', 'ipmon.stats']) assert.ok(kinds.has(k), k);
+  for (const r of records) assert.match(r.event?.id ?? '', /^[0-9a-f]{16}$/, JSON.stringify(r).slice(0, 200));
+  assert.equal(new Set(records.map((r) => r.event.id)).size, records.length, 'one id per record');
+  // stable: a second run (a replay after a restart) gives every record the same id
+  assert.deepEqual(runOnce().map((r) => r.event.id), records.map((r) => r.event.id));
 });
 
 test('exec contract: appends, rename rotation and truncation, then SIGTERM: every flow arrives once', async () => {
@@ -97,6 +127,15 @@ test('exec contract: appends, rename rotation and truncation, then SIGTERM: ever
     const f = truth.get(flowKey(r));
     assert.ok(f, `unexpected flow ${flowKey(r)}`);
     assert.deepEqual(compareToTruth(r, f), [], flowKey(r));
+  }
+  // the id_key copy is event.id: every record has one, and no two different records share one
+  // (a record seen twice under an id is the same record: it replaces itself)
+  const byId = new Map();
+  for (const r of run.records) {
+    assert.equal(typeof r.event?.id, 'string', `an event.id on ${JSON.stringify(r).slice(0, 200)}`);
+    assert.match(r.event.id, /^[0-9a-f]{16}$/);
+    if (byId.has(r.event.id)) assert.deepEqual(r, byId.get(r.event.id));
+    byId.set(r.event.id, r);
   }
   const stats = run.records.at(-1);
   assert.equal(stats.ipmon.record_type, 'stats');

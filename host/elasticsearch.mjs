@@ -2,9 +2,12 @@
 // helper.
 //
 // Delivery rules:
-// - every document has a deterministic _id: a flow's event.id (stable across retries and
-//   restarts, so a resent or updated flow replaces its earlier copy), else a hash of the record,
-//   so a retried request never stores anything twice;
+// - every document has a deterministic _id: its event.id, which the module gives every record
+//   (a flow: its flow id; a forwarded line: a hash of the logging host, the line's time and its
+//   bytes; stats: a hash of the clock and the counters), stable across retries and restarts, so
+//   a retried item, a resent batch or a replay after a restart replaces its earlier copy (and a
+//   flow written provisionally at a stop is replaced by its final record); a record without one
+//   gets the SHA-256 of its bytes. Nothing is ever stored twice;
 // - records wait in a bounded queue; when it is full, write() waits (back-pressure reaches the
 //   reader, and the log simply stays unread on disk);
 // - a batch is retried with capped exponential backoff for as long as the cluster answers 429,
@@ -55,13 +58,14 @@ function retryableRequestError(err) {
 }
 
 /**
- * The document id of one NDJSON record: its event.id when it has one (flows), else a hash of
- * the record's bytes, so identical records are stored once and retries never duplicate.
+ * The document id of one NDJSON record: its event.id (every record the module writes has one),
+ * else the SHA-256 (hex) of the record's bytes, so identical records are stored once and
+ * retries never duplicate.
  */
 export function documentId(record, line) {
   const id = record?.event?.id;
   if (typeof id === 'string' && id !== '') return id;
-  return createHash('sha256').update(line).digest('base64url').slice(0, 22);
+  return createHash('sha256').update(line).digest('hex');
 }
 
 /** Resolves %Y, %m and %d in an index name from the record's @timestamp (UTC), else today. */

@@ -87,6 +87,23 @@ export function findRotatedFile(path, { ident, headLen, headHash }, minSize = 0)
 }
 
 /**
+ * Whether `path` is the log a checkpoint was taken on, as far as the files show: the file itself
+ * (same device and inode), or, after a rotation, the old file next to it (renamed: same inode;
+ * a copytruncate copy: same leading bytes), at least as long as the checkpointed offset. These
+ * are the places TailReader.resume() looks. Returns { path, how: 'same file' | 'rotated' } or
+ * null (the checkpoint belongs to another log, or its file is gone).
+ */
+export function locateCheckpointFile(path, { ident, headLen, headHash, offset }) {
+  try {
+    if (sameIdentity(identityOf(statSync(path, { bigint: true })), ident)) return { path, how: 'same file' };
+  } catch {
+    // not there (yet): only a file next to it can be the old one
+  }
+  const old = findRotatedFile(path, { ident, headLen, headHash }, offset);
+  return old ? { path: old.path, how: 'rotated' } : null;
+}
+
+/**
  * Follows one file by name. next() returns, without blocking:
  *   { type: 'data', buf }        new bytes
  *   { type: 'rotated' }          the old file is finished (its last line is complete); the

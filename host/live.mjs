@@ -9,7 +9,8 @@
 // delivered (sink barrier), so a restart neither loses a flow nor counts a line twice. Records
 // re-emitted by a replay after a crash carry the same event.id as before.
 
-import { StreamReader, TailReader } from './follow.mjs';
+import { resolve } from 'node:path';
+import { locateCheckpointFile, StreamReader, TailReader } from './follow.mjs';
 import { readStateFile, writeStateFile, STATE_VERSION } from './state.mjs';
 
 const NEWLINE = 0x0a;
@@ -85,6 +86,9 @@ class FollowRun {
     this.sink = o.sink;
     this.engine = o.makeEngine();
     this.reader = o.stream ? new StreamReader(o.stream) : new TailReader(o.path, { warn: this.warn });
+    // recorded in checkpoints absolute, so a restart from another directory is not mistaken
+    // for another log
+    this.logPath = o.stream ? null : resolve(o.path);
     this.partial = EMPTY; // bytes after the last newline handed to the engine
     this.baseUs = null; // event clock after the last line
     this.baseWall = null; // wall clock (ms) when that line was read
@@ -110,6 +114,7 @@ class FollowRun {
 
   #resume(state) {
     const { meta, blob, pending } = state;
+    if (!this.o.stream && !this.#belongsHere(meta)) return false;
     try {
       // flows that no longer fit a smaller --capacity come back as records
       this.restored = this.engine.restore(blob);
@@ -123,7 +128,6 @@ class FollowRun {
     }
     if (meta.input) {
       const i = meta.input;
-      if (i.path !== this.o.path) this.warn(`the state file was written while following ${i.path}; now following ${this.o.path}`);
       const notes = this.reader.resume({
         ident: { dev: i.dev, ino: i.ino }, path: i.path, headLen: i.head_len, headHash: i.head_sha256 ?? null, offset: i.offset, pending,
       });
@@ -137,6 +141,35 @@ class FollowRun {
     this.baseUs = meta.clock.event_us !== null ? Number(meta.clock.event_us) : clockUs(this.engine);
     this.baseWall = meta.clock.wall_ms ?? Date.now();
     return true;
+  }
+
+  /**
+   * Whether a state file was written for the log followed now. The same path always is
+   * (rotation, truncation or replacement while stopped are TailReader.resume()'s business).
+   * Another path is the same log only when the checkpointed file is found there or next to it,
+   * as after a rotation (same inode, or a copytruncate copy by its first bytes). Otherwise the
+   * state belongs to another log, and resuming it would carry that log's open flows and
+   * counters into this one: a warning naming that log, and a fresh start.
+   */
+  #belongsHere(meta) {
+    const i = meta.input;
+    const was = meta.log_path ?? i?.path ?? null;
+    if (was === null) return true; // nothing recorded to compare with
+    if (resolve(was) === this.logPath) return true;
+    const sp = this.o.statePath;
+    const found = i && locateCheckpointFile(this.o.path, {
+      ident: { dev: i.dev, ino: i.ino }, headLen: i.head_len, headHash: i.head_sha256 ?? null, offset: i.offset,
+    });
+    if (found) {
+      const how = found.how === 'same file' ? `${this.o.path} is that file` : `that file is next to ${this.o.path}, rotated (${found.path})`;
+      this.warn(`state file ${sp} was written while following ${was}; ${how}; resuming`);
+      return true;
+    }
+    const what = i ? `${was} (inode ${i.ino}), which is neither ${this.o.path} nor a rotated file next to it`
+      : `${was}, which did not exist at the checkpoint`;
+    this.warn(`state file ${sp} belongs to another log: it was written while following ${what}; `
+      + `ignoring it and starting fresh (from now on it records ${this.o.path})`);
+    return false;
   }
 
   async loop() {
@@ -249,13 +282,14 @@ class FollowRun {
     const pos = this.reader.pos - this.partial.length;
     const input = ident
       ? {
-        path: this.o.path, dev: ident.dev, ino: ident.ino, offset: pos,
+        path: this.logPath, dev: ident.dev, ino: ident.ino, offset: pos,
         head_len: this.reader.headLen, head_sha256: this.reader.headHash,
       }
       : null;
     const meta = {
       format: STATE_VERSION,
       written_at: new Date().toISOString(),
+      log_path: this.logPath,
       input,
       clock: { event_us: this.baseUs === null ? null : String(this.baseUs), wall_ms: this.baseWall },
       config_sha256: this.o.configDigest ?? null,

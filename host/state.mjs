@@ -8,7 +8,8 @@
 //   12  4  M: length of the metadata JSON
 //   16  4  P: length of the pending partial line
 //   20  4  B: length of the engine snapshot
-//   24  M  metadata JSON (UTF-8): input identity and offset, clocks, writer
+//   24  M  metadata JSON (UTF-8): the followed log's absolute path, input identity and
+//          offset, clocks, writer
 //   ..  P  the unfinished last line (bytes from the offset on, already read)
 //   ..  B  the engine snapshot (FlowEngine.snapshot(): versioned by the module itself)
 //   ..  32 SHA-256 of everything before it
@@ -82,6 +83,7 @@ function checkMeta(meta) {
     throw new StateError(`metadata: ${what}`);
   };
   if (meta === null || typeof meta !== 'object') bad('not an object');
+  if (meta.log_path !== undefined && meta.log_path !== null && typeof meta.log_path !== 'string') bad('log path');
   const input = meta.input;
   if (input !== null) {
     if (typeof input !== 'object') bad('input');
