@@ -37,6 +37,8 @@ export let capacity: u32 = 65536;
 export let year: i32 = 1970;
 /** UTC offset of the ipmon host's local time, in minutes east of UTC. */
 export let utcOffsetMinutes: i32 = 0;
+/** True when utc_offset was configured (not the default). */
+export let utcOffsetSet: bool = false;
 /** Community ID seed (uint16). */
 export let communityIdSeed: u32 = 0;
 
@@ -55,7 +57,7 @@ export function applyConfig(text: string): bool {
   const saved = [
     tcpTimeoutUs, tcpHandshakeTimeoutUs, tcpAttemptTimeoutUs, closeGraceUs, udpTimeoutUs, icmpTimeoutUs,
     otherTimeoutUs, activeTimeoutUs, <i64>capacity, <i64>year, <i64>utcOffsetMinutes, <i64>communityIdSeed,
-    maxClockStepUs,
+    maxClockStepUs, utcOffsetSet ? 1 : 0,
   ];
   if (applyKeys(text)) return true;
   tcpTimeoutUs = saved[0];
@@ -71,6 +73,7 @@ export function applyConfig(text: string): bool {
   utcOffsetMinutes = <i32>saved[10];
   communityIdSeed = <u32>saved[11];
   maxClockStepUs = saved[12];
+  utcOffsetSet = saved[13] != 0;
   return false;
 }
 
@@ -98,7 +101,7 @@ function applyKeys(text: string): bool {
     else if (key == "max_clock_step") { if (!seconds(key, v, 0)) return false; maxClockStepUs = lastUs; }
     else if (key == "capacity") { if (!integer(key, v, 16, MAX_CAPACITY)) return false; capacity = <u32>lastInt; }
     else if (key == "year") { if (!integer(key, v, 1970, 9999)) return false; year = <i32>lastInt; }
-    else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; }
+    else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; utcOffsetSet = true; }
     else if (key == "community_id_seed") { if (!integer(key, v, 0, 65535)) return false; communityIdSeed = <u32>lastInt; }
     else return fail("unknown configuration key '" + key + "'");
   }

@@ -109,7 +109,7 @@ let ready = false;
 export function engineInit(): void {
   ready = true;
   tableInit(config.capacity);
-  setDateContext(config.year, config.utcOffsetMinutes);
+  setDateContext(config.year, config.utcOffsetMinutes, config.utcOffsetSet);
   memory.fill(changetype<usize>(counters), 0, offsetof<Counters>());
   clockUs = 0;
   pendingJumpUs = 0;

@@ -188,6 +188,8 @@ export const LINE_DST: usize = memory.data(16);
 // ── date context kept across lines ───────────────────────────────────────────────────────────
 let defaultYear: i32 = 1970;
 let utcOffsetUs: i64 = 0;
+/** utc_offset was configured: it, not an ISO header's zone, is the firewall's time zone. */
+let utcOffsetKnown = false;
 let syslogYear: i32 = 0;
 let lastSyslogMonth: i32 = 0;
 // Last date conversions, keyed by the raw date bytes (see parseLine).
@@ -200,7 +202,8 @@ let lastFileDayUs: i64 = 0;
 let lastLocalDayUs: i64 = -1;
 
 /** Sets the year for syslog dates (which carry none) and the UTC offset of the ipmon host. */
-export function setDateContext(year: i32, offsetMinutes: i32): void {
+export function setDateContext(year: i32, offsetMinutes: i32, offsetKnown: bool = false): void {
+  utcOffsetKnown = offsetKnown;
   defaultYear = year;
   syslogYear = year;
   lastSyslogMonth = 0;
@@ -418,8 +421,19 @@ export function parseLine(start: usize, n: i32): u8 {
       headerOffsetUs = (<i64>(oh * 60 + om) * 60 * US_PER_SECOND) * (neg ? -1 : 1);
     }
     if (!eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
-    headerDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
-    headerSecs = secs;
+    if (utcOffsetKnown) {
+      // The header's zone is the relay's; ipmon's time of day is the firewall's, which the
+      // configuration gives: move the header into the firewall's local time, then place
+      // ipmon's time near it as for BSD headers.
+      const local = civilToUs(y, mo, d, 0, 0, 0, 0) + <i64>secs * US_PER_SECOND - headerOffsetUs + utcOffsetUs;
+      headerDayUs = local - (((local % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+      headerSecs = <i32>((local - headerDayUs) / US_PER_SECOND);
+      headerOffsetUs = utcOffsetUs;
+    } else {
+      // Not configured: the best guess for the firewall's zone is the header's own.
+      headerDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
+      headerSecs = secs;
+    }
     if (!syslogHostAndTag()) return unparsed(WHY_NOT_IPMON);
   }
   // Relay and Solaris message-ID tags: "[local2.info] " and "[ID 702911 local2.info] " (§2.3).

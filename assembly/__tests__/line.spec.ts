@@ -119,6 +119,16 @@ describe("parseLine: envelopes", () => {
     expect<u8>(parse("2021-07-26T09:12:02-05:30 sol1 ipmon[137]: 09:12:01.004711 e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN")).toBe(KIND_PACKET);
     expect<i64>(line.timeUs).toBe(1627310521004711);
   });
+  it("with utc_offset configured, an ISO header's zone is the relay's, not the firewall's", () => {
+    // a relay stamping UTC, a firewall at +02:00 whose ipmon prints local time
+    setDateContext(2024, 120, true);
+    expect<u8>(parse("2024-03-03T08:00:00.2Z fw1 ipmon[1]: 10:00:00.200000 em0 @0:1 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709452800200000); // 2024-03-03T08:00:00.2Z
+    // across midnight: relay 23:59:59.9Z is 01:59:59.9 on the 4th for the firewall
+    expect<u8>(parse("2024-03-03T23:59:59.9Z fw1 ipmon[1]: 01:59:59.800000 em0 @0:1 p 10.0.0.1,5001 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709510399800000); // 2024-03-03T23:59:59.8Z
+    setDateContext(1970, 0);
+  });
   it("<PRI> prefix and an RFC 5424 header (APP PROCID MSGID SD)", () => {
     setDateContext(1970, 0);
     expect<u8>(parse("<134>1 2021-07-26T09:12:02Z sol1 ipmon 137 - - 09:12:01.004711 e1000g0 @0:3 p 10.50.13.77,50514 -> 10.50.12.32,22 PR tcp len 20 60 -S K-S IN")).toBe(KIND_PACKET);

@@ -275,7 +275,7 @@ function start(nowUs: i64): void {
   while (daysFromCivil(y + 1, 1, 1) <= days) y++;
   if (y < 1970 || y > 9999) return;
   // once per (re)configuration: a string is fine here
-  if (applyConfig('{"year":' + y.toString() + "}")) setDateContext(config.year, config.utcOffsetMinutes);
+  if (applyConfig('{"year":' + y.toString() + "}")) setDateContext(config.year, config.utcOffsetMinutes, config.utcOffsetSet);
 }
 
 // ── start-up hold ────────────────────────────────────────────────────────────────────────────
