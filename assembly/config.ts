@@ -33,8 +33,10 @@ export let activeTimeoutUs: i64 = 0;
 export let maxClockStepUs: i64 = 3600 * US_PER_SECOND;
 /** Flow table capacity. */
 export let capacity: u32 = 65536;
-/** Year for syslog dates, which carry none. */
-export let year: i32 = 1970;
+/** Year for syslog dates, which carry none; 0 = choose it from referenceTimeUs. */
+export let year: i32 = 0;
+/** With no year: syslog dates take the latest year that does not put them after this time. */
+export let referenceTimeUs: i64 = 0;
 /** UTC offset of the ipmon host's local time, in minutes east of UTC. */
 export let utcOffsetMinutes: i32 = 0;
 /** True when utc_offset was configured (not the default). */
@@ -57,7 +59,7 @@ export function applyConfig(text: string): bool {
   const saved = [
     tcpTimeoutUs, tcpHandshakeTimeoutUs, tcpAttemptTimeoutUs, closeGraceUs, udpTimeoutUs, icmpTimeoutUs,
     otherTimeoutUs, activeTimeoutUs, <i64>capacity, <i64>year, <i64>utcOffsetMinutes, <i64>communityIdSeed,
-    maxClockStepUs, utcOffsetSet ? 1 : 0,
+    maxClockStepUs, utcOffsetSet ? 1 : 0, referenceTimeUs,
   ];
   if (applyKeys(text)) return true;
   tcpTimeoutUs = saved[0];
@@ -74,6 +76,7 @@ export function applyConfig(text: string): bool {
   communityIdSeed = <u32>saved[11];
   maxClockStepUs = saved[12];
   utcOffsetSet = saved[13] != 0;
+  referenceTimeUs = saved[14];
   return false;
 }
 
@@ -99,6 +102,7 @@ function applyKeys(text: string): bool {
     else if (key == "other_timeout") { if (!seconds(key, v, 0.001)) return false; otherTimeoutUs = lastUs; }
     else if (key == "active_timeout") { if (!seconds(key, v, 0)) return false; activeTimeoutUs = lastUs; }
     else if (key == "max_clock_step") { if (!seconds(key, v, 0)) return false; maxClockStepUs = lastUs; }
+    else if (key == "reference_time") { if (!timestamp(key, v)) return false; referenceTimeUs = lastUs; }
     else if (key == "capacity") { if (!integer(key, v, 16, MAX_CAPACITY)) return false; capacity = <u32>lastInt; }
     else if (key == "year") { if (!integer(key, v, 1970, 9999)) return false; year = <i32>lastInt; }
     else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; utcOffsetSet = true; }
@@ -131,6 +135,16 @@ function seconds(key: string, v: JSON.Value, min: f64): bool {
   const n = numberOf(v);
   if (isNaN(n) || n < min || n > 31536000) {
     return fail("configuration key '" + key + "' must be a number of seconds between " + (min == 0 ? "0" : min.toString()) + " and 31536000");
+  }
+  lastUs = <i64>Math.round(n * 1e6);
+  return true;
+}
+
+/** Seconds since the epoch (fractions allowed), up to the end of year 9999. */
+function timestamp(key: string, v: JSON.Value): bool {
+  const n = numberOf(v);
+  if (isNaN(n) || n < 0 || n > 253402300799) {
+    return fail("configuration key '" + key + "' must be a time in seconds since 1970-01-01T00:00:00Z");
   }
   lastUs = <i64>Math.round(n * 1e6);
   return true;

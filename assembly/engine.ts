@@ -109,7 +109,9 @@ let ready = false;
 export function engineInit(): void {
   ready = true;
   tableInit(config.capacity);
-  setDateContext(config.year, config.utcOffsetMinutes, config.utcOffsetSet);
+  // neither a year nor a reference time: 1970, so the result never depends on when it runs
+  const year = config.year == 0 && config.referenceTimeUs == 0 ? 1970 : config.year;
+  setDateContext(year, config.utcOffsetMinutes, config.utcOffsetSet, config.referenceTimeUs);
   memory.fill(changetype<usize>(counters), 0, offsetof<Counters>());
   clockUs = 0;
   pendingJumpUs = 0;

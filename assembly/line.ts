@@ -9,7 +9,7 @@
 // Nothing here allocates: the cursor lives in globals, the result in static memory, and text
 // fields are (pointer, length) views into the caller's line buffer, valid until the next line.
 
-import { civilToUs, monthFromName, validDate, US_PER_DAY, US_PER_SECOND } from "./clock";
+import { civilToUs, daysFromCivil, monthFromName, validDate, US_PER_DAY, US_PER_SECOND } from "./clock";
 import { parseIPv4, parseIPv6 } from "./ipaddr";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, portFromText, protocolFromName } from "./protocols";
 import { icmpCodeFromName, icmpTypeFromName } from "./icmp";
@@ -188,6 +188,8 @@ export const LINE_DST: usize = memory.data(16);
 // ── date context kept across lines ───────────────────────────────────────────────────────────
 let defaultYear: i32 = 1970;
 let utcOffsetUs: i64 = 0;
+/** The time syslog dates must not be after when their year is chosen (year 0). */
+let syslogReferenceUs: i64 = 0;
 /** utc_offset was configured: it, not an ISO header's zone, is the firewall's time zone. */
 let utcOffsetKnown = false;
 let syslogYear: i32 = 0;
@@ -202,10 +204,13 @@ let lastFileDayUs: i64 = 0;
 let lastLocalDayUs: i64 = -1;
 
 /** Sets the year for syslog dates (which carry none) and the UTC offset of the ipmon host. */
-export function setDateContext(year: i32, offsetMinutes: i32, offsetKnown: bool = false): void {
+export function setDateContext(year: i32, offsetMinutes: i32, offsetKnown: bool = false, referenceUs: i64 = 0): void {
   utcOffsetKnown = offsetKnown;
   defaultYear = year;
-  syslogYear = year;
+  // year 0: chosen at the first syslog date, as the latest year that does not put that date
+  // after referenceUs (so a log spanning New Year read in January keeps December in the old year)
+  syslogYear = year > 0 ? year : 0;
+  syslogReferenceUs = referenceUs;
   lastSyslogMonth = 0;
   utcOffsetUs = <i64>offsetMinutes * 60 * US_PER_SECOND;
   lastLocalDayUs = -1;
@@ -388,7 +393,7 @@ export function parseLine(start: usize, n: i32): u8 {
         if (day < 0) day = digits(1);
       }
       if (day < 1 || !eatByte(0x20)) return unparsed(WHY_NOT_IPMON);
-      const year = syslogYearFor(month);
+      const year = syslogYearFor(month, day);
       if (!validDate(year, month, day)) return unparsed(WHY_BAD_DATE);
       headerDayUs = civilToUs(year, month, day, 0, 0, 0, 0);
       lastSyslogDateKey = p - start == 7 ? dateKey : 0;
@@ -653,8 +658,9 @@ function isIpmonTag(s: usize, t: usize): bool {
 }
 
 /** The year of a syslog date: the configured year, advanced when the months wrap past December. */
-function syslogYearFor(month: i32): i32 {
+function syslogYearFor(month: i32, day: i32): i32 {
   if (lastSyslogMonth == 0) {
+    if (syslogYear == 0) syslogYear = yearNotAfter(syslogReferenceUs + utcOffsetUs, month, day);
     lastSyslogMonth = month;
     return syslogYear;
   }
@@ -670,6 +676,17 @@ function syslogYearFor(month: i32): i32 {
   }
   lastSyslogMonth = month;
   return syslogYear;
+}
+
+/** The latest year in which month/day is not more than a day after the local time `ref` (µs). */
+function yearNotAfter(ref: i64, month: i32, day: i32): i32 {
+  const refDays = ref / US_PER_DAY - (ref % US_PER_DAY < 0 ? 1 : 0);
+  let y = <i32>(1970 + refDays / 365);
+  while (y > 1 && daysFromCivil(y, 1, 1) > refDays) y--;
+  while (daysFromCivil(y + 1, 1, 1) <= refDays) y++;
+  // a day of slack: the reference clock and the firewall's may disagree a little
+  if (daysFromCivil(y, month, day) > refDays + 1) y--;
+  return y;
 }
 
 // ── packet lines (§4) ────────────────────────────────────────────────────────────────────────

@@ -194,3 +194,13 @@ test('a clock stepped back (confirmed) moves every timer with it: flows still en
   ]);
   assert.equal(ofType(records, 'stats')[0].ipmon.stats.clock_steps, 1);
 });
+
+test('without a year, a log spanning New Year read in January keeps December in the old year', async () => {
+  const flows = await flowsOf([
+    'Dec 31 23:59:58 fw1 ipmon[1]: 23:59:58.000000 em0 @0:1 p 10.0.0.1,1 -> 10.0.0.2,53 PR udp len 20 60 IN',
+    'Jan  1 00:00:01 fw1 ipmon[1]: 00:00:01.000000 em0 @0:1 p 10.0.0.2,53 -> 10.0.0.1,1 PR udp len 20 60 OUT',
+  ], { reference_time: Date.UTC(2027, 0, 2) / 1000 });
+  assert.equal(flows.length, 1);
+  assert.equal(flows[0].event.start, '2026-12-31T23:59:58.000000Z');
+  assert.equal(flows[0].event.end, '2027-01-01T00:00:01.000000Z');
+});

@@ -17,7 +17,8 @@ each line that is not a packet (STATE, NAT, missed, ...) or was not understood, 
 stats record. Diagnostics go to stderr.
 
 Options:
-  --year YYYY                  year of syslog dates, which carry none (default: this year)
+  --year YYYY                  year of syslog dates, which carry none (default: the latest
+                               year that does not put the log's first date in the future)
   --utc-offset ±HH:MM          UTC offset of the firewall's local time (default: +00:00)
   --tcp-timeout S              idle timeout of established TCP flows (default 300)
   --tcp-handshake-timeout S    idle timeout of TCP flows still in the handshake (default 60)
@@ -200,7 +201,9 @@ export function parseCommandLine(argv, env = process.env) {
     config[key] = n;
   }
   if (v['utc-offset'] !== undefined) config.utc_offset = v['utc-offset'];
-  if (config.year === undefined) config.year = new Date().getUTCFullYear();
+  // syslog dates carry no year: without one, each log's first date takes the latest year that
+  // does not put it in the future (a log spanning New Year, read in January, stays right)
+  if (config.year === undefined && config.reference_time === undefined) config.reference_time = Date.now() / 1000;
   const host = parseHostOptions(v, parsed.positionals, env);
   return {
     config,

@@ -27,7 +27,8 @@ describe("defaults", () => {
     expect<i64>(config.otherTimeoutUs).toBe(60000000);
     expect<i64>(config.activeTimeoutUs).toBe(0);
     expect<u32>(config.capacity).toBe(65536);
-    expect<i32>(config.year).toBe(1970);
+    expect<i32>(config.year).toBe(0); // not set: the engine uses reference_time, else 1970
+    expect<i64>(config.referenceTimeUs).toBe(0);
     expect<i32>(config.utcOffsetMinutes).toBe(0);
     expect<u32>(config.communityIdSeed).toBe(0);
     expect<string>(configError()).toBe("");

@@ -771,3 +771,19 @@ describe("whyText", () => {
     expect<string>(whyText(WHY_NO_DATE)).toBe("time of day without a date, and no earlier line gave one");
   });
 });
+
+describe("syslog year without a configured year", () => {
+  it("is the latest year that does not put the first date after the reference time", () => {
+    // read on 2027-01-02: a log that starts on Dec 31 belongs to 2026, and rolls into 2027
+    setDateContext(0, 0, false, 1798848000000000); // 2027-01-02T00:00:00Z
+    expect<u8>(parse("Dec 31 23:59:58 fw1 ipmon[1]: 23:59:58.000000 em0 @0:1 p 10.0.0.1,1 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1798761598000000); // 2026-12-31T23:59:58Z
+    expect<u8>(parse("Jan  1 00:00:01 fw1 ipmon[1]: 00:00:01.000000 em0 @0:1 p 10.0.0.1,1 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1798761601000000); // 2027-01-01T00:00:01Z
+    // a date up to a day after the reference still counts as this year (clocks disagree a little)
+    setDateContext(0, 0, false, 1798848000000000);
+    expect<u8>(parse("Jan  3 00:00:01 fw1 ipmon[1]: 00:00:01.000000 em0 @0:1 p 10.0.0.1,1 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1798934401000000); // 2027-01-03T00:00:01Z
+    setDateContext(1970, 0);
+  });
+});

@@ -268,14 +268,13 @@ function processOne(p: usize, n: usize, nowUs: i64): void {
 function start(nowUs: i64): void {
   started = true;
   if (yearSet) return;
-  const local = nowUs + <i64>config.utcOffsetMinutes * 60 * US_PER_SECOND;
-  const days = local / US_PER_DAY - (local % US_PER_DAY < 0 ? 1 : 0);
-  let y = <i32>(1970 + days / 365);
-  while (y > 1970 && daysFromCivil(y, 1, 1) > days) y--;
-  while (daysFromCivil(y + 1, 1, 1) <= days) y++;
-  if (y < 1970 || y > 9999) return;
-  // once per (re)configuration: a string is fine here
-  if (applyConfig('{"year":' + y.toString() + "}")) setDateContext(config.year, config.utcOffsetMinutes, config.utcOffsetSet);
+  // Syslog dates take the latest year that does not put them after this first record's time
+  // (config.ts reference_time): a December line read just after New Year stays in December's
+  // year. Once per (re)configuration, so a string is fine here.
+  if (nowUs <= 0) return;
+  if (applyConfig('{"reference_time":' + (nowUs / US_PER_SECOND).toString() + "}")) {
+    setDateContext(config.year, config.utcOffsetMinutes, config.utcOffsetSet, config.referenceTimeUs);
+  }
 }
 
 // ── start-up hold ────────────────────────────────────────────────────────────────────────────
