@@ -12,10 +12,10 @@ import {
   tableRemove, tableUsed, tableHighWater, slotOf, flowAt, slotIsLive,
 } from "./flowtable";
 import { icmpCounterpart } from "./icmp";
-import { intern, nameLen, namePtr, EMPTY_ID } from "./intern";
+import { intern, nameLen, namePtr, EMPTY_ID, OVERFLOW_ID } from "./intern";
 import {
   DIR_IN, DIR_OUT, KIND_BLANK, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_PACKET, KIND_STATE, KIND_STATUS, KIND_UNPARSED,
-  LINE_DST, LINE_SRC, TH_ACK, TH_PUSH, TH_SYN, line, parseLine, setDateContext, ACT_BLOCK, ACT_PASS,
+  LINE_DST, LINE_SRC, TH_ACK, TH_PUSH, TH_SYN, line, parseLine, setDateContext, ACT_BLOCK, ACT_PASS, WHY_TOO_MANY_HOSTS,
 } from "./line";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "./protocols";
 import { isTcpServerPort, isUdpServerPort } from "./serverports";
@@ -148,6 +148,7 @@ export function processLine(start: usize, n: i32): void {
   const observer = r.observerLen > 0 ? observerId(r.observerPtr, r.observerLen) : EMPTY_ID;
   if (kind == KIND_PACKET) {
     counters.packetLines++;
+    if (observer == OVERFLOW_ID && r.why == 0) r.why = WHY_TOO_MANY_HOSTS;
     if (r.why == 0) {
       packet(observer);
       return;
@@ -174,7 +175,7 @@ function observerId(ptr: usize, n: i32): u16 {
   if (lastObserver != EMPTY_ID && nameLen(lastObserver) == n && memory.compare(namePtr(lastObserver), ptr, <usize>n) == 0) {
     return lastObserver;
   }
-  lastObserver = intern(ptr, n);
+  lastObserver = intern(ptr, n, true);
   return lastObserver;
 }
 

@@ -6,7 +6,8 @@
 //   text:  the bytes, appended, never moved, TEXT_CAP in all
 //
 // Allocation happens once at start-up. When the pool is full a new name gets OVERFLOW_ID,
-// which is written as "(too many names)" rather than silently merging two names.
+// which is written as "(too many names)" rather than silently merging two names; a logging
+// host that gets it is not keyed at all (engine.ts), so two firewalls never share a flow.
 
 // @ts-ignore: decorator
 @inline const NAME_CAP: u32 = 8192;
@@ -36,8 +37,18 @@ function init(): void {
   text = heap.alloc(TEXT_CAP);
 }
 
-/** Returns the id of the name at (ptr, n), adding it if new. */
-export function intern(ptr: usize, n: i32): u16 {
+// Room kept for logging hosts: they are part of the flow key, so a pool filled by rule or
+// interface names must never leave a new firewall without an id (two hosts would merge).
+// @ts-ignore: decorator
+@inline const OBSERVER_RESERVE: u32 = 1024;
+// @ts-ignore: decorator
+@inline const OBSERVER_TEXT_RESERVE: u32 = 64 * 1024;
+
+/**
+ * Returns the id of the name at (ptr, n), adding it if new. Logging hosts (`observer`) may use
+ * the whole pool; other names stop short of the part kept for hosts.
+ */
+export function intern(ptr: usize, n: i32, observer: bool = false): u16 {
   if (n <= 0) return EMPTY_ID;
   if (index == 0) init();
   const h = hashBytes(ptr, n);
@@ -51,7 +62,9 @@ export function intern(ptr: usize, n: i32): u16 {
     }
     slot = (slot + 1) & (INDEX_SIZE - 1);
   }
-  if (count >= NAME_CAP || textLen + <u32>n > TEXT_CAP || n > 0xffff) return OVERFLOW_ID;
+  const capNames = observer ? NAME_CAP : NAME_CAP - OBSERVER_RESERVE;
+  const capText = observer ? TEXT_CAP : TEXT_CAP - OBSERVER_TEXT_RESERVE;
+  if (count >= capNames || textLen + <u32>n > capText || n > 0xffff) return OVERFLOW_ID;
   const id = count++;
   const ent = entries + id * ENTRY_SIZE;
   memory.copy(text + textLen, ptr, n);

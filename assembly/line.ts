@@ -69,6 +69,8 @@ import { icmpCodeFromName, icmpTypeFromName } from "./icmp";
 @inline export const WHY_BAD_BODY: u8 = 16;
 // @ts-ignore: decorator
 @inline export const WHY_BAD_COUNT: u8 = 17;
+// @ts-ignore: decorator
+@inline export const WHY_TOO_MANY_HOSTS: u8 = 18;
 
 // @ts-ignore: decorator
 @inline const MAX_PLEN: i64 = 65575;
@@ -93,6 +95,7 @@ export function whyText(why: u8): string {
     case WHY_UNKNOWN_PROTO: return "protocol name not in the protocol table, cannot key the flow";
     case WHY_BAD_BODY: return "packet body not understood";
     case WHY_BAD_COUNT: return "repeat count out of range";
+    case WHY_TOO_MANY_HOSTS: return "too many distinct logging hosts to keep them apart, cannot key the flow";
   }
   return "";
 }

@@ -116,7 +116,7 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   p = blob + fixed;
   for (let id: u32 = 1; id < names; id++) {
     const len = <i32>load<u16>(p);
-    store<u16>(remap + (<usize>id << 1), intern(p + 2, len));
+    store<u16>(remap + (<usize>id << 1), intern(p + 2, len, true)); // restoring: may use the reserve
     p += 2 + <usize>len;
   }
   restoreClock(load<i64>(blob, 32));

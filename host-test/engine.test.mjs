@@ -204,3 +204,24 @@ test('without a year, a log spanning New Year read in January keeps December in 
   assert.equal(flows[0].event.start, '2026-12-31T23:59:58.000000Z');
   assert.equal(flows[0].event.end, '2027-01-01T00:00:01.000000Z');
 });
+
+test('thousands of rule names cannot make two firewalls share a flow', async () => {
+  const lines = [];
+  for (let i = 0; i < 8200; i++) {
+    lines.push(`Mar  3 10:00:00 fw0 ipmon[1]: 10:00:00.${String(i).padStart(6, '0')} em0 @g${i}:1 p 10.1.${i >> 8}.${i & 255},1000 -> 10.2.0.1,53 PR udp len 20 60 IN`);
+  }
+  lines.push('Mar  3 10:00:01 fwA ipmon[1]: 10:00:01.000000 em0 @0:1 p 10.0.0.1,5353 -> 10.0.0.2,53 PR udp len 20 60 IN');
+  lines.push('Mar  3 10:00:01 fwB ipmon[1]: 10:00:01.000001 em0 @0:1 p 10.0.0.1,5353 -> 10.0.0.2,53 PR udp len 20 60 IN');
+  const records = await correlate(lines.join('\n') + '\n', { year: 2024 });
+  const pair = ofType(records, 'flow').filter((f) => f.source.ip === '10.0.0.1');
+  assert.deepEqual(pair.map((f) => [f.observer.hostname, f.network.packets]).sort(), [['fwA', 1], ['fwB', 1]]);
+  // rules past the pool's share are left out, never written as another rule's name
+  const fw0 = ofType(records, 'flow').filter((f) => f.observer.hostname === 'fw0');
+  assert.equal(fw0.length, 8200);
+  const withRule = fw0.filter((f) => f.rule !== undefined);
+  assert.ok(withRule.length > 7000 && withRule.length < 8200, `${withRule.length} flows kept their rule`);
+  for (const f of withRule) {
+    const [, b, c] = f.source.ip.split('.').map(Number).slice(1);
+    assert.equal(f.rule.ruleset, `g${b * 256 + c}`);
+  }
+});
