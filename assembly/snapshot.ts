@@ -11,7 +11,8 @@
 //  32  i64 engine clock
 //  40  date context (DATE_CONTEXT_SIZE bytes)
 //  ..  counters block
-//  ..  names: u16 length + bytes, in id order
+//  ..  names: u16 length + bytes, in id order; a name no open flow uses is written empty, so
+//      a restart leaves behind the names of flows that ended (the pool never frees any)
 //  ..  flows: raw Flow slots, timer class by timer class, each list in its order
 //  ..  u32 FNV-1a checksum of everything before it
 //
@@ -56,8 +57,9 @@ export function writeSnapshot(): void {
   dateContextSave(p + HEADER_SIZE);
   memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
   commit(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
+  markUsedNames();
   for (let id: u32 = 1; id < names; id++) {
-    const n = nameLen(<u16>id);
+    const n = isUsed(id) ? nameLen(<u16>id) : 0;
     p = reserve(2 + <usize>n);
     store<u16>(p, <u16>n);
     memory.copy(p + 2, namePtr(<u16>id), <usize>n);
@@ -77,6 +79,32 @@ export function writeSnapshot(): void {
   p = reserve(4);
   store<u32>(p, sum);
   commit(4);
+}
+
+// One bit per name id: set for every name an open flow refers to.
+const USED: usize = memory.data(8192 / 8);
+
+function markUsedNames(): void {
+  memory.fill(USED, 0, 8192 / 8);
+  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+    let f = listHead(c);
+    while (f !== null) {
+      mark(f.observer);
+      mark(f.ingressIf);
+      mark(f.egressIf);
+      mark(f.rule);
+      f = f.next == NIL ? null : flowAt(f.next);
+    }
+  }
+}
+
+function mark(id: u16): void {
+  const i = <u32>id;
+  if (i < 8192) store<u8>(USED + (i >> 3), load<u8>(USED + (i >> 3)) | <u8>(<u32>1 << (i & 7)));
+}
+
+function isUsed(id: u32): bool {
+  return (<u32>load<u8>(USED + (id >> 3)) & (<u32>1 << (id & 7))) != 0;
 }
 
 function putMagic(p: usize): void {

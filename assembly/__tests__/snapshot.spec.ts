@@ -307,3 +307,34 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
     expect<i32>(openFlows()).toBe(5);
   });
 });
+
+describe("names in the blob", () => {
+  it("only names an open flow uses are written: ended flows' names are left behind", () => {
+    init();
+    feed("Mar  3 11:00:00 fwold ipmon[1]: 11:00:00.000000 em9 @zz:99 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN");
+    feed("Mar  3 11:05:00 fw1 ipmon[1]: 11:05:00.000000 em0 @0:1 p 10.0.0.1,5001 -> 10.0.0.2,53 PR udp len 20 60 IN");
+    take(); // the first flow has ended (UDP idle timeout)
+    const b = snapshot();
+    expect<bool>(contains(b, "zz:99")).toBe(false);
+    expect<bool>(contains(b, "fwold")).toBe(false);
+    expect<bool>(contains(b, "em9")).toBe(false);
+    expect<bool>(contains(b, "0:1")).toBe(true);
+    expect<bool>(contains(b, "fw1")).toBe(true);
+    init();
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    flushAll();
+    const out = take();
+    expect<bool>(out.includes('"hostname":"fw1"')).toBe(true);
+    expect<bool>(out.includes('"name":"@0:1"')).toBe(true);
+  });
+});
+
+function contains(b: Blob, s: string): bool {
+  const n = <usize>s.length;
+  for (let i: usize = 0; i + n <= b.len; i++) {
+    let k: usize = 0;
+    while (k < n && <u32>load<u8>(b.ptr + i + k) == <u32>s.charCodeAt(<i32>k)) k++;
+    if (k == n) return true;
+  }
+  return false;
+}
