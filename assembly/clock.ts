@@ -19,6 +19,11 @@ export function daysFromCivil(y: i32, m: i32, d: i32): i64 {
   return <i64>era * 146097 + <i64>doe - 719468;
 }
 
+/** Start of the day (µs) that contains t, also for times before 1970. */
+export function dayStart(t: i64): i64 {
+  return t - (((t % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+}
+
 /** Microseconds since the epoch for a civil date and time of day. */
 export function civilToUs(y: i32, mo: i32, d: i32, h: i32, mi: i32, s: i32, us: i32): i64 {
   return daysFromCivil(y, mo, d) * US_PER_DAY + (<i64>(h * 3600 + mi * 60 + s)) * US_PER_SECOND + <i64>us;

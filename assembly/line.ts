@@ -9,7 +9,7 @@
 // Nothing here allocates: the cursor lives in globals, the result in static memory, and text
 // fields are (pointer, length) views into the caller's line buffer, valid until the next line.
 
-import { civilToUs, daysFromCivil, monthFromName, validDate, US_PER_DAY, US_PER_SECOND } from "./clock";
+import { civilToUs, dayStart, daysFromCivil, monthFromName, validDate, US_PER_DAY, US_PER_SECOND } from "./clock";
 import { parseIPv4, parseIPv6 } from "./ipaddr";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, portFromText, protocolFromName } from "./protocols";
 import { icmpCodeFromName, icmpTypeFromName } from "./icmp";
@@ -189,7 +189,6 @@ export const LINE_SRC: usize = memory.data(16);
 export const LINE_DST: usize = memory.data(16);
 
 // ── date context kept across lines ───────────────────────────────────────────────────────────
-let defaultYear: i32 = 1970;
 let utcOffsetUs: i64 = 0;
 /** The time syslog dates must not be after when their year is chosen (year 0). */
 let syslogReferenceUs: i64 = 0;
@@ -209,7 +208,6 @@ let lastLocalDayUs: i64 = -1;
 /** Sets the year for syslog dates (which carry none) and the UTC offset of the ipmon host. */
 export function setDateContext(year: i32, offsetMinutes: i32, offsetKnown: bool = false, referenceUs: i64 = 0): void {
   utcOffsetKnown = offsetKnown;
-  defaultYear = year;
   // year 0: chosen at the first syslog date, as the latest year that does not put that date
   // after referenceUs (so a log spanning New Year read in January keeps December in the old year)
   syslogYear = year > 0 ? year : 0;
@@ -244,7 +242,7 @@ export function dateContextLoad(ptr: usize): void {
 /** Supplies a date for lines that carry only a time of day (e.g. a host that knows the record time). */
 export function setFallbackDay(utcUs: i64): void {
   const local = utcUs + utcOffsetUs;
-  lastLocalDayUs = local - (((local % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+  lastLocalDayUs = dayStart(local);
 }
 
 // ── cursor ───────────────────────────────────────────────────────────────────────────────────
@@ -434,7 +432,7 @@ export function parseLine(start: usize, n: i32): u8 {
       // configuration gives: move the header into the firewall's local time, then place
       // ipmon's time near it as for BSD headers.
       const local = civilToUs(y, mo, d, 0, 0, 0, 0) + <i64>secs * US_PER_SECOND - headerOffsetUs + utcOffsetUs;
-      headerDayUs = local - (((local % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+      headerDayUs = dayStart(local);
       headerSecs = <i32>((local - headerDayUs) / US_PER_SECOND);
       headerOffsetUs = utcOffsetUs;
     } else {
@@ -683,7 +681,7 @@ function syslogYearFor(month: i32, day: i32): i32 {
 
 /** The latest year in which month/day is not more than a day after the local time `ref` (µs). */
 function yearNotAfter(ref: i64, month: i32, day: i32): i32 {
-  const refDays = ref / US_PER_DAY - (ref % US_PER_DAY < 0 ? 1 : 0);
+  const refDays = dayStart(ref) / US_PER_DAY;
   let y = <i32>(1970 + refDays / 365);
   while (y > 1 && daysFromCivil(y, 1, 1) > refDays) y--;
   while (daysFromCivil(y + 1, 1, 1) <= refDays) y++;

@@ -24,7 +24,7 @@
 
 import * as config from "../config";
 import { applyConfig, configError } from "../config";
-import { US_PER_DAY, US_PER_SECOND, daysFromCivil, putIsoTime } from "../clock";
+import { US_PER_DAY, US_PER_SECOND, dayStart, putIsoTime } from "../clock";
 import {
   advanceClock, engineClock, engineInit, ensureEngine, flushAll, processLine, replanSweep, writeStats,
 } from "../engine";
@@ -254,7 +254,7 @@ function processOne(p: usize, n: usize, nowUs: i64): void {
     if (secs >= 0) {
       const offsetUs = <i64>config.utcOffsetMinutes * 60 * US_PER_SECOND;
       const local = nowUs + offsetUs;
-      let day = local - (((local % US_PER_DAY) + US_PER_DAY) % US_PER_DAY);
+      let day = dayStart(local);
       const at = day + secs * US_PER_SECOND;
       if (at - local > US_PER_DAY / 2) day -= US_PER_DAY;
       else if (local - at > US_PER_DAY / 2) day += US_PER_DAY;
