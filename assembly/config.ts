@@ -4,7 +4,7 @@
 // misspelt timeout silently falling back to its default is worse than refusing to start.
 
 import { JSON } from "json-as";
-import { US_PER_SECOND } from "./clock";
+import { US_PER_SECOND } from "./parse/clock";
 
 /** Idle timeouts and delays in microseconds (defaults as Zeek, flow-semantics.md §1.5). */
 export let tcpTimeoutUs: i64 = 300 * US_PER_SECOND;

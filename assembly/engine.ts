@@ -10,21 +10,21 @@ import {
   KEY_V6, NIL, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT, TIMER_TCP_ESTABLISHED,
   TIMER_TCP_HANDSHAKE, TIMER_UDP, hashKey, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
   tableRemove, tableUsed, tableHighWater, slotOf, flowAt, slotIsLive,
-} from "./flowtable";
-import { icmpCounterpart } from "./icmp";
-import { intern, nameLen, namePtr, EMPTY_ID, OVERFLOW_ID } from "./intern";
+} from "./flows/flowtable";
+import { icmpCounterpart } from "./parse/icmp";
+import { intern, nameLen, namePtr, EMPTY_ID, OVERFLOW_ID } from "./flows/intern";
 import {
   DIR_IN, DIR_OUT, KIND_BLANK, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_PACKET, KIND_STATE, KIND_STATUS, KIND_UNPARSED,
   LINE_DST, LINE_SRC, TH_ACK, TH_PUSH, TH_SYN, line, parseLine, setDateContext, ACT_BLOCK, ACT_PASS, WHY_TOO_MANY_HOSTS,
-} from "./line";
-import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "./protocols";
-import { isTcpServerPort, isUdpServerPort } from "./serverports";
+} from "./parse/line";
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP } from "./parse/protocols";
+import { isTcpServerPort, isUdpServerPort } from "./flows/serverports";
 import {
   END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW, putRecordId, writeFlow, writeForwarded,
-} from "./summary";
-import { addHistory, appendHistoryChar, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./tcp";
-import { beginRecord, endRecord, putAscii, putU64 } from "./output";
-import { putIsoTime } from "./clock";
+} from "./records/summary";
+import { addHistory, appendHistoryChar, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./flows/tcp";
+import { beginRecord, endRecord, putAscii, putU64 } from "./records/output";
+import { putIsoTime } from "./parse/clock";
 
 // ── counters (the stats record) ──────────────────────────────────────────────────────────────
 

@@ -21,10 +21,10 @@
 import { counters, Counters, engineClock, ensureEngine, evictOldest, restoreClock } from "./engine";
 import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, hashKey, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
-} from "./flowtable";
-import { hashBytes, intern, nameCount, nameLen, namePtr } from "./intern";
-import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./line";
-import { commit, putAscii, reserve, outLen, outPtr } from "./output";
+} from "./flows/flowtable";
+import { hashBytes, intern, nameCount, nameLen, namePtr } from "./flows/intern";
+import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./parse/line";
+import { commit, putAscii, reserve, outLen, outPtr } from "./records/output";
 
 // @ts-ignore: decorator
 @inline const SNAPSHOT_VERSION: u32 = 1;

@@ -1,6 +1,6 @@
 // Community ID v1 through the whole module: ipmon lines in, network.community_id out, for the
 // official vectors of flow-semantics.md §2.4 (SCTP is not listed: ipmon prints no SCTP ports,
-// so the engine cannot see them; assembly/__tests__/communityid.spec.ts covers that vector).
+// so the engine cannot see them; assembly/__tests__/records/communityid.spec.ts covers that vector).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

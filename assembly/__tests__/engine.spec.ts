@@ -1,6 +1,6 @@
 import { applyConfig } from "../config";
 import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
-import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
 import { DEFAULTS, feed, init, take } from "./support";
 
 // End to end: lines in, NDJSON records out of the output buffer.

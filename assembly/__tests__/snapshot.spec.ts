@@ -1,9 +1,9 @@
 import { applyConfig } from "../config";
 import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
-import { SLOT_SIZE } from "../flowtable";
-import { hashBytes } from "../intern";
-import { DATE_CONTEXT_SIZE } from "../line";
-import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { SLOT_SIZE } from "../flows/flowtable";
+import { hashBytes } from "../flows/intern";
+import { DATE_CONTEXT_SIZE } from "../parse/line";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
 import { writeSnapshot, restoreSnapshot, snapshotError } from "../snapshot";
 import { DEFAULTS, feed, init, take } from "./support";
 

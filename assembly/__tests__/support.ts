@@ -3,7 +3,7 @@
 
 import { applyConfig } from "../config";
 import { engineInit, processLine } from "../engine";
-import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
 
 const LINE_BUF = memory.data(2048);
 

@@ -24,19 +24,19 @@
 
 import * as config from "../config";
 import { applyConfig, configError } from "../config";
-import { US_PER_DAY, US_PER_SECOND, dayStart, putIsoTime } from "../clock";
+import { US_PER_DAY, US_PER_SECOND, dayStart, putIsoTime } from "../parse/clock";
 import {
   advanceClock, engineClock, engineInit, ensureEngine, flushAll, processLine, replanSweep, writeStats,
 } from "../engine";
-import { tableCapacity } from "../flowtable";
+import { tableCapacity } from "../flows/flowtable";
 import {
   J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, keyStart, nextMember, plainStringEnd,
   valueEnd, valueEscaped, valueIs, valueStart, valueType,
-} from "../jsonrecord";
-import { setDateContext, setFallbackDay } from "../line";
+} from "./jsonrecord";
+import { setDateContext, setFallbackDay } from "../parse/line";
 import {
   MODE_ARRAY, beginRecord, commit, endRecord, outPtr, outRecords, outReset, putAscii, putByte, putJsonText, putU64, reserve,
-} from "../output";
+} from "../records/output";
 
 // ── limits ───────────────────────────────────────────────────────────────────────────────────
 /** Longest value (JSON text of the key) accepted as log text; ipmon lines are < 1 KiB. */

@@ -16,8 +16,8 @@
 
 import { applyConfig, configError } from "../config";
 import { advanceClock, engineClock, engineInit, flushAll, processLine, writeStats } from "../engine";
-import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../output";
-import { findByte } from "../line";
+import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../records/output";
+import { findByte } from "../parse/line";
 import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
 
 let input: usize = 0;

@@ -1,8 +1,8 @@
-import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../../records/output";
 import {
   protocolFromName, portFromText, transportName, protocolName, parseSmallDecimal, putTransportName,
   PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTO_ICMPV6, PROTO_SCTP,
-} from "../protocols";
+} from "../../parse/protocols";
 
 const BUF = memory.data(64);
 

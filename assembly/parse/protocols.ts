@@ -3,7 +3,7 @@
 // names (§4.5 "Ports"). Both tables cover what stock BSD/illumos files list for the
 // names that occur in practice; an unknown name is reported, never guessed.
 
-import { putAscii, putByte, putU64 } from "./output";
+import { putAscii, putByte, putU64 } from "../records/output";
 
 // @ts-ignore: decorator
 @inline export const PROTO_ICMP: u32 = 1;

@@ -1,7 +1,7 @@
 import {
   outReset, outPtr, outLen, outRecords, reserve, commit, beginRecord, endRecord, putByte, putBytes, putAscii, putU64,
   putI64, putPadded, putJsonText, MODE_NDJSON, MODE_ARRAY,
-} from "../output";
+} from "../../records/output";
 
 // Spec-only input bytes for putBytes / putJsonText.
 const SRC = memory.data(256);

@@ -1,7 +1,7 @@
 // Civil time <-> microseconds since the Unix epoch (UTC), without allocation.
 // Algorithms: Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian).
 
-import { putByte, putPadded, putU64 } from "./output";
+import { putByte, putPadded, putU64 } from "../records/output";
 
 // @ts-ignore: decorator
 @inline export const US_PER_SECOND: i64 = 1_000_000;

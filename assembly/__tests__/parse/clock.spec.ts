@@ -1,5 +1,5 @@
-import { daysFromCivil, civilToUs, validDate, putIsoTime, monthFromName, US_PER_SECOND, US_PER_DAY } from "../clock";
-import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
+import { daysFromCivil, civilToUs, validDate, putIsoTime, monthFromName, US_PER_SECOND, US_PER_DAY } from "../../parse/clock";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../../records/output";
 
 const TEXT = memory.data(8);
 

@@ -1,4 +1,4 @@
-import { intern, namePtr, nameLen, nameCount, hashBytes, EMPTY_ID, OVERFLOW_ID } from "../intern";
+import { intern, namePtr, nameLen, nameCount, hashBytes, EMPTY_ID, OVERFLOW_ID } from "../../flows/intern";
 
 // Spec-only scratch for the name bytes (large enough for the 64 KiB length test).
 const BUF = memory.data(70000);

@@ -1,9 +1,9 @@
-import { endReasonName, writeFlow, writeForwarded, END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW } from "../summary";
-import { Flow, KEY_PORTS, KEY_V6, tableInit, tableInsert, FLOW_SYN_SEEN, FLOW_CONTINUED } from "../flowtable";
-import { line, parseLine, KIND_STATE, KIND_UNPARSED, WHY_BAD_LEN, ACT_BLOCK, ACT_PASS } from "../line";
-import { outReset, outPtr, outLen, MODE_NDJSON, MODE_ARRAY } from "../output";
-import { intern } from "../intern";
-import { parseIPv4, parseIPv6 } from "../ipaddr";
+import { endReasonName, writeFlow, writeForwarded, END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW } from "../../records/summary";
+import { Flow, KEY_PORTS, KEY_V6, tableInit, tableInsert, FLOW_SYN_SEEN, FLOW_CONTINUED } from "../../flows/flowtable";
+import { line, parseLine, KIND_STATE, KIND_UNPARSED, WHY_BAD_LEN, ACT_BLOCK, ACT_PASS } from "../../parse/line";
+import { outReset, outPtr, outLen, MODE_NDJSON, MODE_ARRAY } from "../../records/output";
+import { intern } from "../../flows/intern";
+import { parseIPv4, parseIPv6 } from "../../parse/ipaddr";
 
 const KEY = memory.data(40);
 const TEXT = memory.data(256);

@@ -4,7 +4,7 @@
 // case of retransmitted SYN/FIN").
 
 import { Flow, FLOW_CLOSED, HISTORY_CAP } from "./flowtable";
-import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from "./line";
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from "../parse/line";
 
 // Endpoint states, as Zeek names them.
 // @ts-ignore: decorator

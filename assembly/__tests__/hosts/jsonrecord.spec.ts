@@ -1,7 +1,7 @@
 import {
   J_ARRAY, J_LITERAL, J_NUMBER, J_OBJECT, J_STRING, beginObject, decodeString, keyIs, keyIsBytes, nextMember, valueEnd,
   valueEscaped, valueIs, valueStart, valueType,
-} from "../jsonrecord";
+} from "../../hosts/jsonrecord";
 
 // Spec-only scratch: the record under test, and a decode target.
 const BUF = memory.data(4096);

@@ -1,4 +1,4 @@
-import { icmpCounterpart, icmpTypeFromName, icmpCodeFromName } from "../icmp";
+import { icmpCounterpart, icmpTypeFromName, icmpCodeFromName } from "../../parse/icmp";
 
 // Spec-only scratch for the UTF-8 bytes under test.
 const BUF = memory.data(64);

@@ -1,11 +1,11 @@
-import { Flow, FLOW_CLOSED, HISTORY_CAP, tableInit, tableInsert } from "../flowtable";
-import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_PUSH } from "../line";
+import { Flow, FLOW_CLOSED, HISTORY_CAP, tableInit, tableInsert } from "../../flows/flowtable";
+import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_PUSH } from "../../parse/line";
 import {
   addHistory, appendHistoryChar, historyPtr, tcpHistoryLetter, tcpUpdate, tcpConnState, udpConnState, bothEnded,
   connStateName, connStateDescription,
   TCP_INACTIVE, TCP_SYN_SENT, TCP_SYN_ACK_SENT, TCP_PARTIAL, TCP_ESTABLISHED, TCP_CLOSED, TCP_RESET,
   CS_S0, CS_S1, CS_SF, CS_REJ, CS_S2, CS_S3, CS_RSTO, CS_RSTR, CS_RSTOS0, CS_RSTRH, CS_SH, CS_SHR, CS_OTH,
-} from "../tcp";
+} from "../../flows/tcp";
 
 const KEY = memory.data(40);
 

@@ -2,18 +2,18 @@
 // buffer as UTF-8: flow summaries, forwarded non-flow lines, and the stats record.
 // Field reference: README "Output fields". Custom fields live under `ipmon.*`.
 
-import { putIsoTime } from "./clock";
+import { putIsoTime } from "../parse/clock";
 import { writeCommunityId } from "./communityid";
-import * as config from "./config";
+import * as config from "../config";
 import {
   Flow, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS, KEY_V6,
-} from "./flowtable";
-import { namePtr, nameLen, EMPTY_ID, OVERFLOW_ID } from "./intern";
-import { putIp } from "./ipaddr";
-import { ACT_BLOCK, ACT_LOG, ACT_PASS, LineRecord, whyText, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_STATE, KIND_STATUS } from "./line";
+} from "../flows/flowtable";
+import { namePtr, nameLen, EMPTY_ID, OVERFLOW_ID } from "../flows/intern";
+import { putIp } from "../parse/ipaddr";
+import { ACT_BLOCK, ACT_LOG, ACT_PASS, LineRecord, whyText, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_STATE, KIND_STATUS } from "../parse/line";
 import { beginRecord, endRecord, putAscii, putByte, putBytes, putI64, putJsonText, putU64, reserve, commit } from "./output";
-import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, putTransportName } from "./protocols";
-import { connStateDescription, connStateName, historyPtr, tcpConnState, udpConnState, CS_OTH } from "./tcp";
+import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, putTransportName } from "../parse/protocols";
+import { connStateDescription, connStateName, historyPtr, tcpConnState, udpConnState, CS_OTH } from "../flows/tcp";
 
 // @ts-ignore: decorator
 @inline export const END_IDLE_TIMEOUT: u8 = 1;

@@ -1,6 +1,6 @@
-import { parseIPv4, parseIPv6, putIp } from "../ipaddr";
-import { outReset, outPtr, outLen, MODE_NDJSON } from "../output";
-import { hex16 } from "./support";
+import { parseIPv4, parseIPv6, putIp } from "../../parse/ipaddr";
+import { outReset, outPtr, outLen, MODE_NDJSON } from "../../records/output";
+import { hex16 } from "../support";
 
 // Spec-only scratch: the UTF-8 text under test and one 16-byte address slot.
 const TEXT = memory.data(64);

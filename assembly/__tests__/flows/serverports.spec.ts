@@ -1,4 +1,4 @@
-import { isTcpServerPort, isUdpServerPort } from "../serverports";
+import { isTcpServerPort, isUdpServerPort } from "../../flows/serverports";
 
 // Zeek's default likely_server_ports (flow-semantics.md §1.4).
 const TCP: u32[] = [

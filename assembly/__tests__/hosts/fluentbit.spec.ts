@@ -1,4 +1,4 @@
-import { filter_ipmon_flow } from "../hosts/fluentbit";
+import { filter_ipmon_flow } from "../../hosts/fluentbit";
 
 // The entry point called the way Fluent Bit calls it (fluent-bit-wasm.md §1.1), inside the
 // module; the Node emulation of the whole host sequence is host-test/fluentbit.test.mjs.

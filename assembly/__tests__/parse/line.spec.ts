@@ -8,8 +8,8 @@ import {
   ACT_PASS, ACT_BLOCK, ACT_LOG, ACT_NOMATCH, ACT_UNKNOWN,
   TH_FIN, TH_SYN, TH_RST, TH_PUSH, TH_ACK, TH_URG, TH_ECE, TH_CWR,
   DIR_NONE, DIR_IN, DIR_OUT,
-} from "../line";
-import { hex16 } from "./support";
+} from "../../parse/line";
+import { hex16 } from "../support";
 
 // Spec-only line buffer: the parser's text views point into it.
 const BUF = memory.data(2048);

@@ -5,7 +5,7 @@
 //   byte  0                           10    12            16
 //         ├──────── zero (IPv4) ───────┼ffff─┼─ a.b.c.d ───┤
 
-import { putByte, reserve, commit } from "./output";
+import { putByte, reserve, commit } from "../records/output";
 
 /** Parses dotted-quad IPv4 text into the mapped 16-byte form at dst; false if it is not one. */
 export function parseIPv4(src: usize, n: i32, dst: usize): bool {

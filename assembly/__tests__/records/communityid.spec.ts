@@ -1,5 +1,5 @@
-import { sha1, writeCommunityId, COMMUNITY_ID_LEN } from "../communityid";
-import { icmpCounterpart } from "../icmp";
+import { sha1, writeCommunityId, COMMUNITY_ID_LEN } from "../../records/communityid";
+import { icmpCounterpart } from "../../parse/icmp";
 
 // Spec-only buffers: two 16-byte address slots, the text output, SHA-1 I/O.
 const SRC = memory.data(16);
