@@ -8,9 +8,10 @@ import * as config from "./config";
 import {
   Flow, FLOW_CLOSED, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS,
   KEY_V6, NIL, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT, TIMER_TCP_ESTABLISHED,
-  TIMER_TCP_HANDSHAKE, TIMER_UDP, hashKey, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
+  TIMER_TCP_HANDSHAKE, TIMER_UDP, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
   tableRemove, tableUsed, tableHighWater, slotOf, flowAt, slotIsLive,
 } from "./flows/flowtable";
+import { hashKey } from "./flows/hash";
 import { icmpCounterpart } from "./parse/icmp";
 import { intern, nameLen, namePtr, EMPTY_ID, OVERFLOW_ID } from "./flows/intern";
 import {

@@ -20,8 +20,9 @@
 
 import { counters, Counters, engineClock, ensureEngine, evictOldest, restoreClock } from "./engine";
 import {
-  Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, hashKey, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
+  Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flows/flowtable";
+import { hashKey } from "./flows/hash";
 import { hashBytes, intern, nameCount, nameLen, namePtr } from "./flows/intern";
 import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./parse/line";
 import { commit, putAscii, reserve, outLen, outPtr } from "./records/output";

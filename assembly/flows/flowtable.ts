@@ -191,19 +191,6 @@ export function bytesPerFlow(): u32 {
   return capacity == 0 ? 0 : SLOT_SIZE + ((indexMask + 1) * 4) / capacity;
 }
 
-/** Hash of a canonical key held in the 40-byte key area at k (same layout as Flow's head). */
-// @ts-ignore: decorator
-@inline export function hashKey(k: usize): u32 {
-  // Multiply-xorshift over five words, then the murmur3 finaliser.
-  let h: u64 = load<u64>(k) * 0x9e3779b97f4a7c15;
-  h = (h ^ (h >>> 29) ^ load<u64>(k, 8)) * 0xbf58476d1ce4e5b9;
-  h = (h ^ (h >>> 29) ^ load<u64>(k, 16)) * 0x94d049bb133111eb;
-  h = (h ^ (h >>> 29) ^ load<u64>(k, 24)) * 0x9e3779b97f4a7c15;
-  h = (h ^ (h >>> 29) ^ load<u64>(k, 32)) * 0xbf58476d1ce4e5b9;
-  h ^= h >>> 31;
-  return <u32>h ^ <u32>(h >>> 32);
-}
-
 /** Finds the flow whose key equals the 40-byte key at k; null if none. */
 export function tableFind(k: usize, h: u32): Flow | null {
   let b = h & indexMask;

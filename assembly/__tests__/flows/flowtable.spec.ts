@@ -1,8 +1,9 @@
 import {
   Flow, SLOT_SIZE, NIL, HISTORY_CAP, TIMER_CLASSES, TIMER_UDP, TIMER_TCP_ESTABLISHED, TIMER_CLOSING,
   tableInit, tableInsert, tableFind, tableRemove, tableFull, tableUsed, tableHighWater, tableCapacity, bytesPerFlow,
-  hashKey, listAppend, listHead, flowAt, slotOf,
+  listAppend, listHead, flowAt, slotOf,
 } from "../../flows/flowtable";
+import { hashKey } from "../../flows/hash";
 
 // Spec-only 40-byte key scratch (the layout of a Flow's first 40 bytes).
 const KEY = memory.data(40);
