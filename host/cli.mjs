@@ -7,7 +7,9 @@ import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { FlowEngine, ConfigError } from './engine.mjs';
 import { StreamSink } from './sinks.mjs';
-import { runFollow, Stopper } from './live.mjs';
+import { runFollow, runListen, Stopper } from './live.mjs';
+import { Listener, LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen.mjs';
+import { offsetMinutes } from './syslog.mjs';
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
 
@@ -50,6 +52,24 @@ Live logs (README "Live logs"):
                                seconds behind, for lines written late (default 2)
   --poll-interval S            how often to look for new lines (default 0.25)
   On SIGTERM/SIGINT every open flow is written (end reason forced_end), then the stats record.
+
+Network input (README "Network input"):
+  --listen URL                 receive lines instead of reading files, until SIGTERM/SIGINT; may
+                               be given more than once. udp://HOST:PORT, tcp://HOST:PORT: syslog
+                               (RFC 3164/5424; TCP octet counting or newline framing, detected
+                               per connection); add ?format=ndjson for JSON events whose
+                               "message" holds the line (Vector's socket sink). HOST is an IP
+                               address: empty or localhost is 127.0.0.1, other addresses only as
+                               written (0.0.0.0 or [::] for every interface). Port 0: any free
+                               port (the one chosen is printed on stderr). With --state, the open
+                               flows survive a restart.
+  --max-message BYTES          longest message taken; longer ones become ipmon.rejected records
+                               (default 65536; K and M suffixes allowed)
+  --max-connections N          TCP connections at once; more are refused, counted (default 256)
+  --idle-timeout S             close a TCP connection silent for S seconds (default 600, 0 = never)
+  --listen-buffer BYTES        received lines waiting for the engine; when full, TCP is not read
+                               and UDP datagrams are dropped, counted (default 8M)
+  --udp-recv-buffer BYTES      the UDP sockets' kernel receive buffer (default: the system's)
 
 Output (README "Elasticsearch"):
   --output ndjson|elasticsearch  where records go (default ndjson on stdout)
@@ -123,10 +143,17 @@ function parseHostOptions(v, positionals, env) {
   host.follow = v.follow ?? null;
   if (host.follow === '') throw new UsageError('--follow needs a file name ("-" for stdin)');
   if (host.follow !== null && positionals.length) throw new UsageError('--follow takes one file; give no other FILE arguments');
+  try {
+    host.listen = parseListenOptions(v);
+  } catch (err) {
+    if (err instanceof ListenOptionError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (host.listen && (host.follow !== null || positionals.length)) throw new UsageError('--listen reads the network: give no --follow or FILE arguments');
   host.fromStart = !!v['from-start'];
   if (host.fromStart && (host.follow === null || host.follow === '-')) throw new UsageError('--from-start needs --follow FILE');
   host.state = v.state ?? null;
-  if (host.state !== null && (host.follow === null || host.follow === '-')) throw new UsageError('--state needs --follow FILE (a file has a position to resume from; a pipe has not)');
+  if (host.state !== null && !host.listen && (host.follow === null || host.follow === '-')) throw new UsageError('--state needs --follow FILE or --listen (a file has a position to resume from; a pipe has not)');
   host.output = v.output ?? 'ndjson';
   if (!['ndjson', 'elasticsearch'].includes(host.output)) throw new UsageError(`--output must be ndjson or elasticsearch, got "${host.output}"`);
   const es = {
@@ -167,6 +194,7 @@ export function parseCommandLine(argv, env = process.env) {
     state: { type: 'string' },
     output: { type: 'string' },
     'es-insecure': { type: 'boolean' },
+    ...LISTEN_OPTIONS,
   };
   for (const k of Object.keys(NUMERIC)) if (!options[k]) options[k] = { type: 'string' };
   for (const k of [...Object.keys(SECONDS), ...Object.keys(COUNTS), ...ES_STRINGS]) options[k] ??= { type: 'string' };
@@ -208,7 +236,7 @@ export function parseCommandLine(argv, env = process.env) {
   return {
     config,
     host,
-    files: host.follow !== null ? [] : parsed.positionals.length ? parsed.positionals : ['-'],
+    files: host.follow !== null || host.listen ? [] : parsed.positionals.length ? parsed.positionals : ['-'],
     stats: !v['no-stats'],
     progress: v['no-progress'] ? false : v.progress ? true : undefined,
     help: !!v.help,
@@ -315,9 +343,44 @@ function configDigest(config) {
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
 }
 
+/** Receives lines from the network (--listen) until a signal. Returns the exit code. */
+async function runNetwork(cmd, engine, sink, { warn, stop }) {
+  const h = cmd.host;
+  const listener = new Listener({ ...h.listen, offsetMin: offsetMinutes(cmd.config.utc_offset), warn });
+  try {
+    await listener.start();
+  } catch (err) {
+    warn(err.message);
+    await sink.close();
+    return 1;
+  }
+  for (const b of listener.bound) warn(`listening on ${b.url}${b.loopback ? '' : ' (not loopback: other hosts can send to it)'}`);
+  let first = engine;
+  await runListen({
+    listener,
+    makeEngine: () => {
+      const e = first ?? new FlowEngine(cmd.config);
+      first = null;
+      return e;
+    },
+    sink,
+    statePath: h.state,
+    stats: cmd.stats,
+    pollMs: h.pollMs,
+    sweepMs: 1000,
+    lagUs: h.sweepLagMs * 1000,
+    checkpointMs: h.stateIntervalMs,
+    warn,
+    stop,
+    configDigest: configDigest(cmd.config),
+  });
+  return 0;
+}
+
 /** Follows a file or stdin until a signal (or the end of stdin). Returns the exit code. */
 async function runLive(cmd, engine, sink, { stdin, warn, stop }) {
   const h = cmd.host;
+  if (h.listen) return runNetwork(cmd, engine, sink, { warn, stop });
   let first = engine;
   await runFollow({
     path: h.follow,
@@ -405,7 +468,8 @@ export async function main(argv, {
   signals.on('SIGINT', onSignal);
   try {
     const ctx = { stdin, warn, stop };
-    const code = cmd.host.follow !== null ? await runLive(cmd, engine, sink, ctx) : await runBatch(cmd, engine, sink, ctx);
+    const live = cmd.host.follow !== null || cmd.host.listen;
+    const code = live ? await runLive(cmd, engine, sink, ctx) : await runBatch(cmd, engine, sink, ctx);
     if (sink.stats?.rejected) {
       warn(`elasticsearch: ${sink.stats.rejected} documents were rejected (see above); ${sink.stats.indexed} indexed`);
       return code || 1;

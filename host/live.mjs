@@ -1,5 +1,7 @@
-// Follow mode: tail a live log into the engine, keep flows expiring on time while the log is
-// quiet, checkpoint to the --state file, and shut down cleanly.
+// Live input: tail a log (--follow) or receive it from the network (--listen) into the engine,
+// keep flows expiring on time while the input is quiet, checkpoint to the --state file, and
+// shut down cleanly. One loop (LiveRun) serves both; an input adapter (FileInput, ListenInput)
+// supplies the bytes and what a checkpoint records about where they came from.
 //
 // Quiet logs: the engine only knows event time, which moves with the lines. While no line
 // arrives, the host lets event time run on with the wall clock from the last line, less a lag
@@ -73,59 +75,68 @@ export class Stopper {
  * sleep(ms) }), configDigest (to notice a changed configuration across restarts).
  */
 export async function runFollow(opts) {
-  const run = new FollowRun(opts);
+  await runLive({ ...opts, input: new FileInput(opts) });
+}
+
+/**
+ * Runs on a started Listener (host/listen.mjs) until stop.requested: the same options as
+ * runFollow, with `listener` instead of path/stream/fromStart. With statePath, checkpoints keep
+ * the engine (open flows, clock, counters) across restarts; there is no read position, so what
+ * was in flight on the network at a stop is the senders' to resend.
+ */
+export async function runListen(opts) {
+  await runLive({ ...opts, input: new ListenInput(opts.listener, opts.warn) });
+}
+
+async function runLive(opts) {
+  const run = new LiveRun(opts);
   await run.start();
   await run.loop();
   await run.finish();
 }
 
-class FollowRun {
+/**
+ * A followed file or stream. The reader (TailReader, StreamReader) hands out raw bytes; this
+ * adds where reading starts or resumes, and what a checkpoint records about the position.
+ */
+class FileInput {
   constructor(o) {
-    this.o = { pollMs: 250, sweepMs: 1000, lagUs: 2_000_000, checkpointMs: 5000, ...o };
+    this.o = o;
     this.warn = o.warn;
-    this.sink = o.sink;
-    this.engine = o.makeEngine();
     this.reader = o.stream ? new StreamReader(o.stream) : new TailReader(o.path, { warn: this.warn });
     // recorded in checkpoints absolute, so a restart from another directory is not mistaken
     // for another log
     this.logPath = o.stream ? null : resolve(o.path);
-    this.partial = EMPTY; // bytes after the last newline handed to the engine
-    this.baseUs = null; // event clock after the last line
-    this.baseWall = null; // wall clock (ms) when that line was read
-    this.advancedUs = null; // last time given to advance()
-    this.lastSweep = 0;
-    this.lastCheckpoint = 0;
-    this.dirty = false;
   }
 
-  async start() {
-    const { statePath } = this.o;
-    let resumed = false;
-    if (statePath) {
-      const r = readStateFile(statePath);
-      if (r.state) resumed = this.#resume(r.state);
-      else if (r.problem) this.warn(`state file ${statePath} is unusable (${r.problem}); starting fresh`);
-    }
-    if (!resumed && !this.o.stream) this.reader.start(this.o.fromStart ? 'start' : 'end');
-    if (this.restored?.length) await this.#emit(this.restored);
-    // Write one right away: an unwritable state path fails now, not hours later.
-    if (statePath) await this.checkpoint();
+  get busy() {
+    return this.reader.busy;
   }
 
-  #resume(state) {
-    const { meta, blob, pending } = state;
-    if (!this.o.stream && !this.#belongsHere(meta)) return false;
-    try {
-      // flows that no longer fit a smaller --capacity come back as records
-      this.restored = this.engine.restore(blob);
-    } catch (err) {
-      this.warn(`state file ${this.o.statePath} is unusable (${err.message}); starting fresh`);
-      this.engine = this.o.makeEngine();
-      return false;
-    }
-    if (this.o.configDigest && meta.config_sha256 && meta.config_sha256 !== this.o.configDigest) {
-      this.warn('the configuration changed since the checkpoint; open flows continue under the new settings');
-    }
+  next() {
+    return this.reader.next();
+  }
+
+  arrival() {
+    return this.reader.arrival?.();
+  }
+
+  close() {
+    this.reader.close();
+  }
+
+  /** No usable checkpoint: start at the end of the file (or its start with --from-start). */
+  startFresh() {
+    if (!this.o.stream) this.reader.start(this.o.fromStart ? 'start' : 'end');
+  }
+
+  /** Whether a checkpoint may be resumed here (see #belongsHere); warns when not. */
+  accepts(meta) {
+    return this.o.stream ? true : this.#belongsHere(meta);
+  }
+
+  /** Continues at the checkpointed position. */
+  resume(meta, pending) {
     if (meta.input) {
       const i = meta.input;
       const notes = this.reader.resume({
@@ -136,11 +147,18 @@ class FollowRun {
       // the file did not exist at the checkpoint: when it appears, all of it is new
       this.reader.start('start');
     }
-    // Until a new line arrives, quiet time counts from the last line before the stop. The
-    // saved base is the clock of that line, not the engine clock, which sweeps moved on since.
-    this.baseUs = meta.clock.event_us !== null ? Number(meta.clock.event_us) : clockUs(this.engine);
-    this.baseWall = meta.clock.wall_ms ?? Date.now();
-    return true;
+  }
+
+  /** The checkpoint's record of the input: the file and the offset of the next unread whole line. */
+  position(partialLen) {
+    const ident = this.reader.ident;
+    const input = ident
+      ? {
+        path: this.logPath, dev: ident.dev, ino: ident.ino, offset: this.reader.pos - partialLen,
+        head_len: this.reader.headLen, head_sha256: this.reader.headHash,
+      }
+      : null;
+    return { log_path: this.logPath, input };
   }
 
   /**
@@ -153,6 +171,11 @@ class FollowRun {
    */
   #belongsHere(meta) {
     const i = meta.input;
+    if (meta.listen) {
+      this.warn(`state file ${this.o.statePath} belongs to a network listener (${meta.listen.join(' ')}), not to a followed log; `
+        + `ignoring it and starting fresh (from now on it records ${this.o.path})`);
+      return false;
+    }
     const was = meta.log_path ?? i?.path ?? null;
     if (was === null) return true; // nothing recorded to compare with
     if (resolve(was) === this.logPath) return true;
@@ -171,12 +194,129 @@ class FollowRun {
       + `ignoring it and starting fresh (from now on it records ${this.o.path})`);
     return false;
   }
+}
+
+/**
+ * Lines from the network (a started Listener, host/listen.mjs). It has no read position: a
+ * checkpoint records the endpoints, and a restart continues the open flows of the engine.
+ */
+class ListenInput {
+  constructor(listener, warn) {
+    this.listener = listener;
+    this.warn = warn;
+    this.urls = listener.o.endpoints.map((e) => e.url);
+  }
+
+  get busy() {
+    return false;
+  }
+
+  get drainsAll() {
+    return true;
+  }
+
+  next() {
+    return this.listener.next();
+  }
+
+  arrival() {
+    return this.listener.arrival();
+  }
+
+  close() {
+    this.listener.close();
+  }
+
+  startFresh() {}
+
+  /** A state file written while following a log belongs to that log, not to a listener. */
+  accepts(meta, statePath) {
+    if (meta.listen) {
+      const same = meta.listen.length === this.urls.length && meta.listen.every((u, i) => u === this.urls[i]);
+      if (!same) this.warn(`state file ${statePath} was written while listening on ${meta.listen.join(' ')}; resuming its open flows`);
+      return true;
+    }
+    const was = meta.log_path ?? meta.input?.path ?? null;
+    if (was === null) return true; // nothing recorded to compare with
+    this.warn(`state file ${statePath} belongs to a followed log (${was}), not to a listener; `
+      + `ignoring it and starting fresh (from now on it records ${this.urls.join(' ')})`);
+    return false;
+  }
+
+  resume() {}
+
+  position() {
+    return { log_path: null, input: null, listen: this.urls };
+  }
+
+  /** After a stop: no more receiving; what is queued is still processed. */
+  stopReceiving() {
+    this.listener.stopReceiving();
+  }
+
+  /** The engine's stats record with ipmon.stats.listen added. */
+  decorateStats(buf) {
+    return this.listener.decorateStats(buf);
+  }
+}
+
+class LiveRun {
+  constructor(o) {
+    this.o = { pollMs: 250, sweepMs: 1000, lagUs: 2_000_000, checkpointMs: 5000, ...o };
+    this.warn = o.warn;
+    this.sink = o.sink;
+    this.engine = o.makeEngine();
+    this.input = o.input;
+    this.partial = EMPTY; // bytes after the last newline handed to the engine
+    this.baseUs = null; // event clock after the last line
+    this.baseWall = null; // wall clock (ms) when that line was read
+    this.advancedUs = null; // last time given to advance()
+    this.lastSweep = 0;
+    this.lastCheckpoint = 0;
+    this.dirty = false;
+  }
+
+  async start() {
+    const { statePath } = this.o;
+    let resumed = false;
+    if (statePath) {
+      const r = readStateFile(statePath);
+      if (r.state) resumed = this.#resume(r.state);
+      else if (r.problem) this.warn(`state file ${statePath} is unusable (${r.problem}); starting fresh`);
+    }
+    if (!resumed) this.input.startFresh();
+    if (this.restored?.length) await this.#emit(this.restored);
+    // Write one right away: an unwritable state path fails now, not hours later.
+    if (statePath) await this.checkpoint();
+  }
+
+  #resume(state) {
+    const { meta, blob, pending } = state;
+    if (!this.input.accepts(meta, this.o.statePath)) return false;
+    try {
+      // flows that no longer fit a smaller --capacity come back as records
+      this.restored = this.engine.restore(blob);
+    } catch (err) {
+      this.warn(`state file ${this.o.statePath} is unusable (${err.message}); starting fresh`);
+      this.engine = this.o.makeEngine();
+      return false;
+    }
+    if (this.o.configDigest && meta.config_sha256 && meta.config_sha256 !== this.o.configDigest) {
+      this.warn('the configuration changed since the checkpoint; open flows continue under the new settings');
+    }
+    this.input.resume(meta, pending);
+    // Until a new line arrives, quiet time counts from the last line before the stop. The
+    // saved base is the clock of that line, not the engine clock, which sweeps moved on since.
+    this.baseUs = meta.clock.event_us !== null ? Number(meta.clock.event_us) : clockUs(this.engine);
+    this.baseWall = meta.clock.wall_ms ?? Date.now();
+    return true;
+  }
 
   async loop() {
     const { stop } = this.o;
     for (;;) {
       if (stop.requested) return this.#drainAfterStop();
-      const ev = this.reader.next();
+      const ev = this.input.next();
       if (ev) {
         if (await this.#handle(ev)) return;
         if (Date.now() - this.lastCheckpoint >= this.o.checkpointMs) await this.checkpoint();
@@ -184,18 +324,21 @@ class FollowRun {
       }
       await this.#sweep();
       if (this.dirty && Date.now() - this.lastCheckpoint >= this.o.checkpointMs) await this.checkpoint();
-      await stop.sleep(this.o.pollMs, this.reader.arrival?.());
+      await stop.sleep(this.o.pollMs, this.input.arrival());
     }
   }
 
   /**
    * After a stop request, reads what the file holds by now (lines written before the signal are
-   * reported, not left behind), within a few seconds so a huge backlog cannot stall the exit.
+   * reported, not left behind), or what the listener has received and queued, within a few
+   * seconds so a huge backlog cannot stall the exit.
    */
   async #drainAfterStop() {
-    const until = Date.now() + 5000;
+    this.input.stopReceiving?.();
+    // a listener's queue is bounded (--listen-buffer): it is always processed to its end
+    const until = this.input.drainsAll ? Infinity : Date.now() + 5000;
     while (Date.now() < until) {
-      const ev = this.reader.next();
+      const ev = this.input.next();
       if (!ev || (await this.#handle(ev))) return;
     }
   }
@@ -204,6 +347,7 @@ class FollowRun {
   async #handle(ev) {
     this.dirty = true;
     if (ev.type === 'data') await this.#feed(ev.buf);
+    else if (ev.type === 'records') await this.#emit(ev.buf); // the input's own (ipmon.rejected)
     else if (ev.type === 'rotated') await this.#finishPartial();
     else if (ev.type === 'reset') this.#dropPartial(ev.reason);
     else if (ev.type === 'end') {
@@ -277,20 +421,11 @@ class FollowRun {
    * everything emitted before them has been delivered.
    */
   async checkpoint() {
-    if (!this.o.statePath || this.reader.busy) return;
-    const ident = this.reader.ident;
-    const pos = this.reader.pos - this.partial.length;
-    const input = ident
-      ? {
-        path: this.logPath, dev: ident.dev, ino: ident.ino, offset: pos,
-        head_len: this.reader.headLen, head_sha256: this.reader.headHash,
-      }
-      : null;
+    if (!this.o.statePath || this.input.busy) return;
     const meta = {
       format: STATE_VERSION,
       written_at: new Date().toISOString(),
-      log_path: this.logPath,
-      input,
+      ...this.input.position(this.partial.length),
       clock: { event_us: this.baseUs === null ? null : String(this.baseUs), wall_ms: this.baseWall },
       config_sha256: this.o.configDigest ?? null,
     };
@@ -321,9 +456,12 @@ class FollowRun {
       this.warn(`ignored an unfinished last line of ${this.partial.length} bytes`);
     }
     if (this.o.statePath) await this.checkpoint();
-    this.reader.close();
+    this.input.close();
     await this.#emit(this.engine.flush());
-    if (this.o.stats) await this.#emit(this.engine.stats());
+    if (this.o.stats) {
+      const stats = this.engine.stats();
+      await this.#emit(this.input.decorateStats ? this.input.decorateStats(stats) : stats);
+    }
     await this.sink.close();
   }
 }

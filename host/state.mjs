@@ -9,7 +9,7 @@
 //   16  4  P: length of the pending partial line
 //   20  4  B: length of the engine snapshot
 //   24  M  metadata JSON (UTF-8): the followed log's absolute path, input identity and
-//          offset, clocks, writer
+//          offset (or, for --listen, the endpoints and no input), clocks, writer
 //   ..  P  the unfinished last line (bytes from the offset on, already read)
 //   ..  B  the engine snapshot (FlowEngine.snapshot(): versioned by the module itself)
 //   ..  32 SHA-256 of everything before it
@@ -92,6 +92,7 @@ function checkMeta(meta) {
     if (!Number.isSafeInteger(input.head_len) || input.head_len < 0) bad('input head length');
     if (input.head_len > 0 && !/^[0-9a-f]{64}$/.test(input.head_sha256)) bad('input head hash');
   }
+  if (meta.listen !== undefined && (!Array.isArray(meta.listen) || !meta.listen.every((u) => typeof u === 'string'))) bad('listen endpoints');
   const clock = meta.clock;
   if (clock === null || typeof clock !== 'object') bad('clock');
   if (clock.wall_ms !== null && !Number.isFinite(clock.wall_ms)) bad('clock');
