@@ -565,8 +565,9 @@ export class Listener {
     if (res.hostAdded) this.counts.hosts_added++;
     if (res.timeAdded) this.counts.times_added++;
     this.counts.lines++;
-    if (res.out === null && res.end === e && buf[e] === LF) this.#keep(buf, s, e + 1);
-    else if (res.out === null) this.#append(buf, res.start, res.end);
+    // res.buf is buf for a syslog message, the decoded `message` string for an NDJSON event
+    if (res.out === null && res.buf === buf && res.end === e && buf[e] === LF) this.#keep(buf, s, e + 1);
+    else if (res.out === null) this.#append(res.buf, res.start, res.end);
     else this.#append(res.out, 0, res.out.length);
   }
 
