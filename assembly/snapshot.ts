@@ -7,30 +7,36 @@
 //  16  u32 counters size
 //  20  u32 name count            names[1..n-1] follow (id 0 is the empty name)
 //  24  u32 flow count
-//  28  u32 reserved (0)
-//  32  i64 engine clock
+//  28  u32 host count            logging hosts (observers.ts slots), slot 0 first
+//  32  i64 stream clock
 //  40  date context (DATE_CONTEXT_SIZE bytes)
 //  ..  counters block
-//  ..  names: u16 length + bytes, in id order; a name no open flow uses is written empty, so
+//  ..  names: u16 length + bytes, in id order; a name nothing open uses is written empty, so
 //      a restart leaves behind the names of flows that ended (the pool never frees any)
-//  ..  flows: raw Flow slots, timer class by timer class, each list in its order
+//  ..  hosts with open flows or judged routers: HOST_RECORD
+//      bytes each (name id, first interface, judged, reference, line time, pending jump,
+//      offset); device and local networks come from the configuration
+//  ..  flows: raw Flow slots, host by host, timer class by timer class, each list in order
 //  ..  u32 FNV-1a checksum of everything before it
 //
 // Names are stored as text and re-interned on restore: ids are per process, text is not.
 
-import { counters, Counters, engineClock, ensureEngine, evictOldest, restoreClock } from "./engine";
+import { clockReference, counters, Counters, engineClock, ensureEngine, evictOldest, hostSlot, restoreClock } from "./engine";
 import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { hashBytes, intern, nameCount, nameLen, namePtr } from "./flows/intern";
+import { NO_HOST, observerAt, observersUsed } from "./flows/observers";
 import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./parse/line";
 import { commit, putAscii, reserve, outLen, outPtr } from "./records/output";
 
 // @ts-ignore: decorator
-@inline const SNAPSHOT_VERSION: u32 = 1;
+@inline const SNAPSHOT_VERSION: u32 = 2;
 // @ts-ignore: decorator
 @inline const HEADER_SIZE: usize = 40;
+// @ts-ignore: decorator
+@inline const HOST_RECORD: usize = 32;
 
 let restoreError: string = "";
 
@@ -53,7 +59,7 @@ export function writeSnapshot(): void {
   store<u32>(p, <u32>countersSize, 16);
   store<u32>(p, names, 20);
   store<u32>(p, flows, 24);
-  store<u32>(p, 0, 28);
+  store<u32>(p, keptHosts(), 28);
   store<i64>(p, engineClock(), 32);
   dateContextSave(p + HEADER_SIZE);
   memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
@@ -66,13 +72,16 @@ export function writeSnapshot(): void {
     memory.copy(p + 2, namePtr(<u16>id), <usize>n);
     commit(2 + <usize>n);
   }
-  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
-    let f = listHead(c);
-    while (f !== null) {
-      p = reserve(SLOT_SIZE);
-      memory.copy(p, changetype<usize>(f), SLOT_SIZE);
-      commit(SLOT_SIZE);
-      f = f.next == NIL ? null : flowAt(f.next);
+  writeHosts();
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+      let f = listHead(c, hs);
+      while (f !== null) {
+        p = reserve(SLOT_SIZE);
+        memory.copy(p, changetype<usize>(f), SLOT_SIZE);
+        commit(SLOT_SIZE);
+        f = f.next == NIL ? null : flowAt(f.next);
+      }
     }
   }
   const blob = outPtr() + <usize>start;
@@ -82,19 +91,58 @@ export function writeSnapshot(): void {
   commit(4);
 }
 
-// One bit per name id: set for every name an open flow refers to.
+/**
+ * A host worth writing: it has open flows, or it was judged a router. The others are
+ * forgotten at a restart, as their ended flows' names are (their next line starts them anew).
+ */
+function kept(hs: u32): bool {
+  if (observerAt(hs).judged != 0) return true;
+  for (let c: u32 = 0; c < TIMER_CLASSES; c++) if (listHead(c, hs) !== null) return true;
+  return false;
+}
+
+function keptHosts(): u32 {
+  let n: u32 = 0;
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) if (kept(hs)) n++;
+  return n;
+}
+
+function writeHosts(): void {
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    if (!kept(hs)) continue;
+    const h = observerAt(hs);
+    const p = reserve(HOST_RECORD);
+    store<u16>(p, h.nameId);
+    store<u16>(p, h.firstIf, 2);
+    store<u8>(p, h.judged, 4);
+    store<u8>(p, h.multiIf, 5);
+    store<u8>(p, hs == clockReference() ? 1 : 0, 6);
+    store<u8>(p, 0, 7);
+    store<i64>(p, h.lineUs, 8);
+    store<i64>(p, h.pendingJumpUs, 16);
+    store<i64>(p, h.offsetUs, 24);
+    commit(HOST_RECORD);
+  }
+}
+
+// One bit per name id: set for every name an open flow or a logging host refers to.
 const USED: usize = memory.data(8192 / 8);
 
 function markUsedNames(): void {
   memory.fill(USED, 0, 8192 / 8);
-  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
-    let f = listHead(c);
-    while (f !== null) {
-      mark(f.observer);
-      mark(f.ingressIf);
-      mark(f.egressIf);
-      mark(f.rule);
-      f = f.next == NIL ? null : flowAt(f.next);
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    if (!kept(hs)) continue;
+    mark(observerAt(hs).nameId);
+    mark(observerAt(hs).firstIf);
+    for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+      let f = listHead(c, hs);
+      while (f !== null) {
+        mark(f.observer);
+        mark(f.ingressIf);
+        mark(f.egressIf);
+        mark(f.rule);
+        f = f.next == NIL ? null : flowAt(f.next);
+      }
     }
   }
 }
@@ -131,6 +179,7 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   if (hashBytes(blob, <i32>(n - 4)) != load<u32>(blob + n - 4)) return fail("state blob checksum mismatch (corrupt)");
   const names = load<u32>(blob, 20);
   const flows = load<u32>(blob, 24);
+  const hosts = load<u32>(blob, 28);
   // Walk the names once to check bounds before changing anything.
   let p = blob + fixed;
   const end = blob + n - 4;
@@ -138,6 +187,9 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     if (p + 2 > end) return fail("state blob is truncated (names)");
     p += 2 + <usize>load<u16>(p);
   }
+  const hostsAt = p;
+  if (hosts > 1025) return fail("state blob is corrupt (hosts)");
+  p += <usize>hosts * HOST_RECORD;
   if (p > end || <u64>(end - p) != <u64>flows * <u64>SLOT_SIZE) return fail("state blob is truncated (flows)");
   // Re-intern names: old id → new id, kept in a scratch table.
   const remap = heap.alloc(<usize>(names < 1 ? 1 : names) * 2);
@@ -148,9 +200,10 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     store<u16>(remap + (<usize>id << 1), intern(p + 2, len, true)); // restoring: may use the reserve
     p += 2 + <usize>len;
   }
-  restoreClock(load<i64>(blob, 32));
+  p += <usize>hosts * HOST_RECORD;
   dateContextLoad(blob + HEADER_SIZE);
   memory.copy(changetype<usize>(counters), blob + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, countersSize);
+  restoreClock(load<i64>(blob, 32), restoreHosts(hostsAt, hosts, remap, names));
   for (let i: u32 = 0; i < flows; i++) {
     const src = p + <usize>i * SLOT_SIZE;
     const saved = changetype<Flow>(src);
@@ -174,6 +227,39 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   }
   heap.free(remap);
   return true;
+}
+
+/**
+ * Gives each saved host its slot back (by name), with its clock and what was learnt of it;
+ * returns the slot of the stream clock's reference host.
+ */
+function restoreHosts(p: usize, hosts: u32, remap: usize, names: u32): u32 {
+  let reference = NO_HOST;
+  for (let i: u32 = 0; i < hosts; i++) {
+    const rec = p + <usize>i * HOST_RECORD;
+    const hs = hostSlot(mapId(remap, names, load<u16>(rec)));
+    if (hs == NO_HOST) continue;
+    if (load<u8>(rec, 6) != 0) reference = hs;
+    const h = observerAt(hs);
+    h.firstIf = mapId(remap, names, load<u16>(rec, 2));
+    h.judged = load<u8>(rec, 4);
+    h.multiIf = load<u8>(rec, 5);
+    h.lineUs = load<i64>(rec, 8);
+    h.pendingJumpUs = load<i64>(rec, 16);
+    h.offsetUs = load<i64>(rec, 24);
+  }
+  if (reference != NO_HOST) return reference;
+  // the reference host was not written (it had nothing open): the restored host nearest the
+  // stream clock's time base keeps its offset fixed from now on
+  let best: i64 = i64.MIN_VALUE;
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    const h = observerAt(hs);
+    if (h.lineUs != 0 && h.offsetUs > best) {
+      best = h.offsetUs;
+      reference = hs;
+    }
+  }
+  return reference;
 }
 
 const KEY_SCRATCH: usize = memory.data(40);

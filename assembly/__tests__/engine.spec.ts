@@ -160,7 +160,9 @@ describe("processLine: a full TCP conversation", () => {
     conversation(0);
     flushAll();
     const f = records(take())[0];
-    expect<string>(field(f, "observer.ingress.interface.name")).toBe("em0");
+    // seen from the originator: its packets leave on em0 (OUT), the replies come in there
+    // (IN em0 is where the originator's packets would leave): nothing names an ingress
+    expect<string>(field(f, "observer.ingress.interface.name")).toBe("<missing observer.ingress.interface.name>");
     expect<string>(field(f, "observer.egress.interface.name")).toBe("em0");
     expect<string>(field(f, "observer.type")).toBe("firewall");
     expect<string>(field(f, "rule.ruleset")).toBe("0");
@@ -238,13 +240,24 @@ describe("advanceClock: idle expiry", () => {
     expect<i32>(s.length).toBe(1);
     expect<string>(field(s[0], "event.start")).toBe("2024-03-03T11:01:01.000000Z");
   });
-  it("TCP attempt: an unanswered SYN is reported tcp_attempt_timeout after its last retransmission (S0)", () => {
+  it("TCP attempt: a lone unanswered SYN is reported tcp_attempt_timeout after it (S0)", () => {
     init();
     feed(c2s(0, 60, "S"));
-    feed(c2s(3 * SEC, 60, "S"));
-    advanceClock(T0 + 8 * SEC - 1);
+    advanceClock(T0 + 5 * SEC - 1);
     expect<string>(take()).toBe("");
-    advanceClock(T0 + 8 * SEC);
+    advanceClock(T0 + 5 * SEC);
+    const f = records(take())[0];
+    expect<string>(field(f, "ipmon.conn_state")).toBe("S0");
+    expect<string>(field(f, "source.packets")).toBe("1");
+  });
+  it("TCP attempt: after a retransmission, twice the gap's backoff level plus tcp_attempt_timeout (S0)", () => {
+    init();
+    feed(c2s(0, 60, "S"));
+    // a 3 s gap (Windows) is backoff level 4 s: the next retry is due by 8 s, reported after 8 + 5 s
+    feed(c2s(3 * SEC, 60, "S"));
+    advanceClock(T0 + 16 * SEC - 1);
+    expect<string>(take()).toBe("");
+    advanceClock(T0 + 16 * SEC);
     const f = records(take())[0];
     expect<string>(field(f, "ipmon.conn_state")).toBe("S0");
     expect<string>(field(f, "ipmon.history")).toBe("S");
