@@ -72,11 +72,16 @@ describe("writeSnapshot", () => {
     expect<u32>(load<u32>(b.ptr, 28)).toBe(2);               // logging hosts with open flows
     expect<i64>(load<i64>(b.ptr, 32)).toBe(engineClock());
     expect<u32>(load<u32>(b.ptr + b.len - 4)).toBe(hashBytes(b.ptr, <i32>(b.len - 4)));
-    // size: fixed part, names, 2 hosts of 32 bytes, 5 slots, checksum
+    // size: fixed part, names, 2 hosts of 32 bytes, 5 slots, the packets whose other lines may
+    // still come (72 bytes each: the 3 lines within pair_window of their host's clock, at
+    // 2.5, 2.6 and 2.61 s), no datagram waiting for a fragment, checksum
     const names = load<u32>(b.ptr, 20);
     let p = b.ptr + FIXED;
     for (let i: u32 = 1; i < names; i++) p += 2 + <usize>load<u16>(p);
-    expect<usize>(b.len).toBe(p - b.ptr + 2 * 32 + 5 * <usize>SLOT_SIZE + 4);
+    p += 2 * 32 + 5 * <usize>SLOT_SIZE;
+    expect<u32>(load<u32>(p)).toBe(3);
+    expect<u32>(load<u32>(p + 4 + 3 * 72)).toBe(0);
+    expect<usize>(b.len).toBe(p - b.ptr + 4 + 3 * 72 + 4 + 4);
   });
   it("an empty engine gives a blob with no flows", () => {
     init();
@@ -284,7 +289,11 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
     traffic();
     take();
     const b = snapshot();
-    store<u32>(b.ptr, 6, 24); // one flow more than present
+    store<u32>(b.ptr, 6, 24); // one flow more than present: the sections after it no longer add up
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<bool>(snapshotError().startsWith("state blob is truncated (")).toBe(true);
+    store<u32>(b.ptr, 60, 24); // far more flows than present
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob is truncated (flows)");

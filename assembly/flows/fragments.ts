@@ -72,6 +72,33 @@ export function fragmentsInit(): void {
   return changetype<Datagram>(frags + <usize>i * SIZE);
 }
 
+/** True if datagram slot i is waiting for a fragment. */
+export function datagramWaiting(i: u32): bool {
+  return (datagramAt(i).flags & F_USED) != 0;
+}
+
+/** True if datagram slot i knows its tails' IP id. */
+export function datagramHasId(i: u32): bool {
+  return (datagramAt(i).flags & F_ID) != 0;
+}
+
+/** Puts back a datagram a snapshot wrote (`host` is the slot its logging host has now). */
+export function fragmentRestore(
+  src: usize, dst: usize, host: u32, proto: u32, nextOff: u32, hasId: bool, id: u32, t: i64, flowSlot: u32, flowGen: u32,
+): void {
+  fragmentFirst(src, dst, host, proto, nextOff, t, flowSlot, flowGen);
+  if (!hasId) return;
+  const base = setOf(src, dst, host, proto);
+  for (let w: u32 = 0; w < WAYS; w++) {
+    const d = datagramAt(base + w);
+    if (same(d, src, dst, host, proto) && d.timeUs == t && d.nextOff == nextOff && (d.flags & F_ID) == 0) {
+      d.id = id;
+      d.flags |= F_ID;
+      return;
+    }
+  }
+}
+
 function setOf(src: usize, dst: usize, host: u32, proto: u32): u32 {
   memory.copy(KEY, src, 16);
   memory.copy(KEY + 16, dst, 16);

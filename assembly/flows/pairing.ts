@@ -335,23 +335,34 @@ function evict(e: PairEntry, i: u32): void {
   e.chains = 0;
 }
 
-/** Packets still in a chain (some position free), for snapshots and specs. */
+/** True if the packet in ring slot i still has a position a line may take (snapshots). */
 export function pairOpen(i: u32): bool {
   return pairAt(i).chains != 0;
 }
 
 /**
- * Re-links entry i as written by a snapshot (fingerprint, time, positions and the chains it
- * was in already set): the caller restores entries oldest first, so chains keep their order.
+ * Puts back a packet a snapshot wrote (its fingerprint at fp, with `host` the slot its
+ * logging host has now): the next ring slot, linked in the chains it was in. The caller goes
+ * from the oldest packet to the newest, so every chain keeps its order.
  */
-export function pairRestore(i: u32): void {
+export function pairRestoreEntry(
+  fp: usize, host: u32, t: i64, flowSlot: u32, flowGen: u32, filled: u8, chains: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
+): void {
+  const i = ringNext;
+  ringNext = (ringNext + 1) & (RING - 1);
   const e = pairAt(i);
-  const chains = e.chains;
+  if (e.chains != 0) evict(e, i);
+  memory.copy(changetype<usize>(e), fp, 48);
+  e.host = <u16>host;
+  e.hash = hashKey48(changetype<usize>(e));
+  e.timeUs = t;
+  e.flowSlot = flowSlot;
+  e.flowGen = flowGen;
+  e.filled = filled;
+  e.counted = counted;
+  e.first = first;
+  e.inIf = inIf;
+  e.outIf = outIf;
   e.chains = 0;
   for (let c: u32 = 0; c < CHAINS; c++) if ((<u32>chains & (<u32>1 << c)) != 0) append(e, i, c);
-}
-
-/** Sets where the next new packet goes (after restoring entries). */
-export function pairSetRingNext(i: u32): void {
-  ringNext = i & (RING - 1);
 }
