@@ -235,7 +235,7 @@ function deviceOf(key: string, v: JSON.Value): bool {
     if (s == "host") { lastInt = DEVICE_HOST; return true; }
     if (s == "router") { lastInt = DEVICE_ROUTER; return true; }
   }
-  return fail("configuration key '" + key + "' must be \"auto\", \"host\" or \"router\"");
+  return fail("configuration key '" + key + "' must be 'auto', 'host' or 'router'");
 }
 
 /** "backoff" or "zeek". */
@@ -245,13 +245,13 @@ function synRetry(key: string, v: JSON.Value): bool {
     if (s == "backoff") { synRetryZeek = false; return true; }
     if (s == "zeek") { synRetryZeek = true; return true; }
   }
-  return fail("configuration key '" + key + "' must be \"backoff\" or \"zeek\"");
+  return fail("configuration key '" + key + "' must be 'backoff' or 'zeek'");
 }
 
 /** A list of CIDRs and named groups (Elastic's network direction processor's vocabulary). */
 function netList(key: string, v: JSON.Value): NetList | null {
   if (v.type != JSON.Types.Array) {
-    fail("configuration key '" + key + "' must be a list of CIDRs and named networks (e.g. [\"10.0.0.0/8\", \"private\"])");
+    fail("configuration key '" + key + "' must be a list of CIDRs and named networks (e.g. 10.0.0.0/8, private)");
     return null;
   }
   const a = v.get<JSON.Arr>();
