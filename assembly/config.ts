@@ -83,6 +83,29 @@ export let observers: ObserverSetting[] = [];
 
 let error: string = "";
 
+/** Puts every setting back to its default (a host starting over; specs). */
+export function resetConfig(): void {
+  tcpTimeoutUs = 300 * US_PER_SECOND;
+  tcpHandshakeTimeoutUs = 60 * US_PER_SECOND;
+  tcpAttemptTimeoutUs = 5 * US_PER_SECOND;
+  closeGraceUs = 5 * US_PER_SECOND;
+  udpTimeoutUs = icmpTimeoutUs = otherTimeoutUs = 60 * US_PER_SECOND;
+  synRetryZeek = false;
+  activeTimeoutUs = 0;
+  maxClockStepUs = 3600 * US_PER_SECOND;
+  capacity = 65536;
+  year = 0;
+  referenceTimeUs = 0;
+  utcOffsetMinutes = 0;
+  utcOffsetSet = false;
+  communityIdSeed = 0;
+  device = DEVICE_AUTO;
+  pairWindowUs = 250_000;
+  localNets = null;
+  observers = [];
+  error = "";
+}
+
 /** The last configuration error, "" if none. */
 export function configError(): string {
   return error;
