@@ -5,6 +5,8 @@
 
 import { JSON } from "json-as";
 import { US_PER_SECOND } from "./parse/clock";
+import { groupOf, parseCidr } from "./flows/localnets";
+import { DEVICE_AUTO, DEVICE_HOST, DEVICE_ROUTER } from "./flows/observers";
 
 /** Idle timeouts and delays in microseconds (defaults as Zeek, flow-semantics.md §1.5). */
 export let tcpTimeoutUs: i64 = 300 * US_PER_SECOND;
@@ -20,6 +22,12 @@ export let udpTimeoutUs: i64 = 60 * US_PER_SECOND;
 export let icmpTimeoutUs: i64 = 60 * US_PER_SECOND;
 /** Idle timeout for other IP protocols. */
 export let otherTimeoutUs: i64 = 60 * US_PER_SECOND;
+/**
+ * Retransmitted SYNs as Zeek splits them: the attempt ends tcp_attempt_timeout after its first
+ * SYN and a later retry starts a new flow (`syn_retry: "zeek"`). Default ("backoff"): retries
+ * of an exponential backoff stay in one attempt (engine.ts retryClass).
+ */
+export let synRetryZeek: bool = false;
 /** Long flows are reported every this long (0 = never, like Zeek). */
 export let activeTimeoutUs: i64 = 0;
 /**
@@ -43,8 +51,60 @@ export let utcOffsetMinutes: i32 = 0;
 export let utcOffsetSet: bool = false;
 /** Community ID seed (uint16). */
 export let communityIdSeed: u32 = 0;
+/** How lines of one packet are paired (flows/pairing.ts): DEVICE_AUTO, _HOST or _ROUTER. */
+export let device: u8 = DEVICE_AUTO;
+/**
+ * Lines of one packet lie at most this far apart in ipmon's time (an IN and its OUT, an `L`
+ * and its decision), and a relay may deliver them this far out of order; 0 = never pair.
+ */
+export let pairWindowUs: i64 = 250_000;
+
+/** A list of local networks: named groups (localnets.ts G_*) and CIDRs. */
+export class NetList {
+  groups: u32 = 0;
+  /** 16 address bytes (IPv4 v4-mapped) then the prefix length out of 128, per CIDR. */
+  cidrs: StaticArray<u8>[] = [];
+}
+
+/** Settings of one logging host (`observers`); unset ones take the top-level value. */
+export class ObserverSetting {
+  name: string = "";
+  offsetSet: bool = false;
+  offsetMinutes: i32 = 0;
+  /** DEVICE_*, or -1 when not set. */
+  device: i32 = -1;
+  nets: NetList | null = null;
+}
+
+/** Top-level local_networks; null: no direction is written. */
+export let localNets: NetList | null = null;
+/** Per-logging-host settings. */
+export let observers: ObserverSetting[] = [];
 
 let error: string = "";
+
+/** Puts every setting back to its default (a host starting over; specs). */
+export function resetConfig(): void {
+  tcpTimeoutUs = 300 * US_PER_SECOND;
+  tcpHandshakeTimeoutUs = 60 * US_PER_SECOND;
+  tcpAttemptTimeoutUs = 5 * US_PER_SECOND;
+  closeGraceUs = 5 * US_PER_SECOND;
+  udpTimeoutUs = icmpTimeoutUs = otherTimeoutUs = 60 * US_PER_SECOND;
+  synRetryZeek = false;
+  activeTimeoutUs = 0;
+  maxClockStepUs = 3600 * US_PER_SECOND;
+  capacity = 65536;
+  year = 0;
+  referenceTimeUs = 0;
+  utcOffsetMinutes = 0;
+  utcOffsetSet = false;
+  communityIdSeed = 0;
+  device = DEVICE_AUTO;
+  pairWindowUs = 250_000;
+  localNets = null;
+  observers = [];
+  error = "";
+}
 
 /** The last configuration error, "" if none. */
 export function configError(): string {
@@ -59,9 +119,16 @@ export function applyConfig(text: string): bool {
   const saved = [
     tcpTimeoutUs, tcpHandshakeTimeoutUs, tcpAttemptTimeoutUs, closeGraceUs, udpTimeoutUs, icmpTimeoutUs,
     otherTimeoutUs, activeTimeoutUs, <i64>capacity, <i64>year, <i64>utcOffsetMinutes, <i64>communityIdSeed,
-    maxClockStepUs, utcOffsetSet ? 1 : 0, referenceTimeUs,
+    maxClockStepUs, utcOffsetSet ? 1 : 0, referenceTimeUs, <i64>device, pairWindowUs, synRetryZeek ? 1 : 0,
   ];
+  const savedNets = localNets;
+  const savedObservers = observers;
   if (applyKeys(text)) return true;
+  localNets = savedNets;
+  observers = savedObservers;
+  device = <u8>saved[15];
+  pairWindowUs = saved[16];
+  synRetryZeek = saved[17] != 0;
   tcpTimeoutUs = saved[0];
   tcpHandshakeTimeoutUs = saved[1];
   tcpAttemptTimeoutUs = saved[2];
@@ -105,8 +172,13 @@ function applyKeys(text: string): bool {
     else if (key == "reference_time") { if (!timestamp(key, v)) return false; referenceTimeUs = lastUs; }
     else if (key == "capacity") { if (!integer(key, v, 16, MAX_CAPACITY)) return false; capacity = <u32>lastInt; }
     else if (key == "year") { if (!integer(key, v, 1970, 9999)) return false; year = <i32>lastInt; }
-    else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; utcOffsetSet = true; }
+    else if (key == "utc_offset") { if (!utcOffset(key, v)) return false; utcOffsetMinutes = <i32>lastInt; utcOffsetSet = true; }
     else if (key == "community_id_seed") { if (!integer(key, v, 0, 65535)) return false; communityIdSeed = <u32>lastInt; }
+    else if (key == "device") { if (!deviceOf(key, v)) return false; device = <u8>lastInt; }
+    else if (key == "pair_window") { if (!seconds(key, v, 0, 60)) return false; pairWindowUs = lastUs; }
+    else if (key == "syn_retry") { if (!synRetry(key, v)) return false; }
+    else if (key == "local_networks") { const n = netList(key, v); if (n === null) return false; localNets = n; }
+    else if (key == "observers") { if (!observerSettings(key, v)) return false; }
     else return fail("unknown configuration key '" + key + "'");
   }
   return true;
@@ -131,10 +203,10 @@ function numberOf(v: JSON.Value): f64 {
   return NaN;
 }
 
-function seconds(key: string, v: JSON.Value, min: f64): bool {
+function seconds(key: string, v: JSON.Value, min: f64, max: f64 = 31536000): bool {
   const n = numberOf(v);
-  if (isNaN(n) || n < min || n > 31536000) {
-    return fail("configuration key '" + key + "' must be a number of seconds between " + (min == 0 ? "0" : min.toString()) + " and 31536000");
+  if (isNaN(n) || n < min || n > max) {
+    return fail("configuration key '" + key + "' must be a number of seconds between " + (min == 0 ? "0" : min.toString()) + " and " + (<i64>max).toString());
   }
   lastUs = <i64>Math.round(n * 1e6);
   return true;
@@ -159,24 +231,121 @@ function integer(key: string, v: JSON.Value, min: i64, max: i64): bool {
   return true;
 }
 
-/** "+02:00", "-0530", "Z" or a number of minutes. */
+/** "+02:00", "-0530", "Z" or a number of minutes, into lastInt (minutes east of UTC). */
 function utcOffset(key: string, v: JSON.Value): bool {
   if (v.type == JSON.Types.String) {
     const s = v.get<string>();
-    if (s == "Z" || s == "UTC") { utcOffsetMinutes = 0; return true; }
+    if (s == "Z" || s == "UTC") { lastInt = 0; return true; }
     const n = s.length;
     if ((n == 6 || n == 5) && (s.charCodeAt(0) == 0x2b || s.charCodeAt(0) == 0x2d)) {
       const hh = twoDigits(s, 1);
       const mm = twoDigits(s, n == 6 ? 4 : 3);
       if (hh >= 0 && hh <= 18 && mm >= 0 && mm < 60 && (n == 5 || s.charCodeAt(3) == 0x3a)) {
-        utcOffsetMinutes = (hh * 60 + mm) * (s.charCodeAt(0) == 0x2d ? -1 : 1);
+        lastInt = (hh * 60 + mm) * (s.charCodeAt(0) == 0x2d ? -1 : 1);
         return true;
       }
     }
     return fail("configuration key '" + key + "' must look like +02:00, -05:30 or Z, or be a number of minutes");
   }
-  if (!integer(key, v, -1080, 1080)) return false;
-  utcOffsetMinutes = <i32>lastInt;
+  return integer(key, v, -1080, 1080);
+}
+
+/** "auto", "host" or "router", into lastInt (DEVICE_*). */
+function deviceOf(key: string, v: JSON.Value): bool {
+  if (v.type == JSON.Types.String) {
+    const s = v.get<string>();
+    if (s == "auto") { lastInt = DEVICE_AUTO; return true; }
+    if (s == "host") { lastInt = DEVICE_HOST; return true; }
+    if (s == "router") { lastInt = DEVICE_ROUTER; return true; }
+  }
+  return fail("configuration key '" + key + "' must be 'auto', 'host' or 'router'");
+}
+
+/** "backoff" or "zeek". */
+function synRetry(key: string, v: JSON.Value): bool {
+  if (v.type == JSON.Types.String) {
+    const s = v.get<string>();
+    if (s == "backoff") { synRetryZeek = false; return true; }
+    if (s == "zeek") { synRetryZeek = true; return true; }
+  }
+  return fail("configuration key '" + key + "' must be 'backoff' or 'zeek'");
+}
+
+/** A list of CIDRs and named groups (Elastic's network direction processor's vocabulary). */
+function netList(key: string, v: JSON.Value): NetList | null {
+  if (v.type != JSON.Types.Array) {
+    fail("configuration key '" + key + "' must be a list of CIDRs and named networks (e.g. 10.0.0.0/8, private)");
+    return null;
+  }
+  const a = v.get<JSON.Arr>();
+  const list = new NetList();
+  for (let i = 0; i < a.length; i++) {
+    const e = a.at(i);
+    if (e.type != JSON.Types.String) {
+      fail("configuration key '" + key + "' must hold strings (CIDRs or named networks)");
+      return null;
+    }
+    const text = e.get<string>();
+    const g = groupOf(text);
+    if (g != 0) {
+      list.groups |= g;
+      continue;
+    }
+    const bytes = String.UTF8.encode(text);
+    const cidr = new StaticArray<u8>(17);
+    const bits = parseCidr(changetype<usize>(bytes), bytes.byteLength, changetype<usize>(cidr));
+    if (bits < 0) {
+      fail("configuration key '" + key + "': '" + text + "' is neither a CIDR nor a named network (loopback, unicast, global_unicast, " +
+        "link_local_unicast, interface_local_multicast, link_local_multicast, multicast, unspecified, private, public)");
+      return null;
+    }
+    cidr[16] = <u8>bits;
+    list.cidrs.push(cidr);
+  }
+  return list;
+}
+
+/** `observers`: {"host": {"utc_offset": …, "device": …, "local_networks": […]}, …}. */
+function observerSettings(key: string, v: JSON.Value): bool {
+  if (v.type != JSON.Types.Object) return fail("configuration key '" + key + "' must be an object keyed by logging host");
+  const obj = v.get<JSON.Obj>();
+  const names = obj.keys();
+  const list: ObserverSetting[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const raw = names[i];
+    const name = raw.includes("\\") ? JSON.parse<string>('"' + raw + '"') : raw;
+    const where = key + "." + name;
+    const sv = obj.get(raw);
+    if (sv === null || sv.type != JSON.Types.Object) return fail("configuration key '" + where + "' must be an object");
+    if (name.length == 0) return fail("configuration key '" + key + "' has an empty host name");
+    const o = new ObserverSetting();
+    o.name = name;
+    const inner = sv.get<JSON.Obj>();
+    const ks = inner.keys();
+    for (let j = 0; j < ks.length; j++) {
+      const k = ks[j].includes("\\") ? JSON.parse<string>('"' + ks[j] + '"') : ks[j];
+      const x = inner.get(ks[j]);
+      if (x === null) continue;
+      const full = where + "." + k;
+      if (k == "utc_offset") {
+        if (!utcOffset(full, x)) return false;
+        o.offsetSet = true;
+        o.offsetMinutes = <i32>lastInt;
+      } else if (k == "device") {
+        if (!deviceOf(full, x)) return false;
+        o.device = <i32>lastInt;
+      } else if (k == "local_networks") {
+        const n = netList(full, x);
+        if (n === null) return false;
+        o.nets = n;
+      } else {
+        return fail("unknown configuration key '" + full + "' (a logging host takes utc_offset, device and local_networks)");
+      }
+    }
+    list.push(o);
+  }
+  if (list.length > 1024) return fail("configuration key '" + key + "' names more than 1024 logging hosts");
+  observers = list;
   return true;
 }
 

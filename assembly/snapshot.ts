@@ -7,30 +7,48 @@
 //  16  u32 counters size
 //  20  u32 name count            names[1..n-1] follow (id 0 is the empty name)
 //  24  u32 flow count
-//  28  u32 reserved (0)
-//  32  i64 engine clock
+//  28  u32 host count            logging hosts (observers.ts slots), slot 0 first
+//  32  i64 stream clock
 //  40  date context (DATE_CONTEXT_SIZE bytes)
 //  ..  counters block
-//  ..  names: u16 length + bytes, in id order; a name no open flow uses is written empty, so
+//  ..  names: u16 length + bytes, in id order; a name nothing open uses is written empty, so
 //      a restart leaves behind the names of flows that ended (the pool never frees any)
-//  ..  flows: raw Flow slots, timer class by timer class, each list in its order
+//  ..  hosts with open flows or judged routers: HOST_RECORD
+//      bytes each (name id, first interface, judged, reference, line time, pending jump,
+//      offset); device and local networks come from the configuration
+//  ..  flows: raw Flow slots, host by host, timer class by timer class, each list in order
+//  ..  u32 count, then PAIR_RECORD bytes per packet whose lines may still come (pairing.ts),
+//      oldest first: fingerprint (host as a name id), time, flow (its ordinal in the blob),
+//      positions, chains, interfaces (name ids)
+//  ..  u32 count, then DATAGRAM_RECORD bytes per datagram waiting for a fragment (fragments.ts)
 //  ..  u32 FNV-1a checksum of everything before it
 //
 // Names are stored as text and re-interned on restore: ids are per process, text is not.
 
-import { counters, Counters, engineClock, ensureEngine, evictOldest, restoreClock } from "./engine";
+import * as config from "./config";
+import { clockReference, counters, Counters, engineClock, ensureEngine, evictOldest, hostClock, hostSlot, restoreClock } from "./engine";
 import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { hashBytes, intern, nameCount, nameLen, namePtr } from "./flows/intern";
+import { NO_HOST, observerAt, observersUsed } from "./flows/observers";
+import { PAIR_NIL, RING, pairAt, pairOpen, pairRestoreEntry, pairRingNext } from "./flows/pairing";
+import { FRAG_SLOTS, datagramAt, datagramHasId, datagramWaiting, fragmentRestore } from "./flows/fragments";
+import { slotIsLive, slotOf, tableCapacity } from "./flows/flowtable";
 import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./parse/line";
 import { commit, putAscii, reserve, outLen, outPtr } from "./records/output";
 
 // @ts-ignore: decorator
-@inline const SNAPSHOT_VERSION: u32 = 1;
+@inline const SNAPSHOT_VERSION: u32 = 2;
 // @ts-ignore: decorator
 @inline const HEADER_SIZE: usize = 40;
+// @ts-ignore: decorator
+@inline const HOST_RECORD: usize = 32;
+// @ts-ignore: decorator
+@inline const PAIR_RECORD: usize = 72;
+// @ts-ignore: decorator
+@inline const DATAGRAM_RECORD: usize = 64;
 
 let restoreError: string = "";
 
@@ -53,7 +71,7 @@ export function writeSnapshot(): void {
   store<u32>(p, <u32>countersSize, 16);
   store<u32>(p, names, 20);
   store<u32>(p, flows, 24);
-  store<u32>(p, 0, 28);
+  store<u32>(p, keptHosts(), 28);
   store<i64>(p, engineClock(), 32);
   dateContextSave(p + HEADER_SIZE);
   memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
@@ -66,15 +84,26 @@ export function writeSnapshot(): void {
     memory.copy(p + 2, namePtr(<u16>id), <usize>n);
     commit(2 + <usize>n);
   }
-  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
-    let f = listHead(c);
-    while (f !== null) {
-      p = reserve(SLOT_SIZE);
-      memory.copy(p, changetype<usize>(f), SLOT_SIZE);
-      commit(SLOT_SIZE);
-      f = f.next == NIL ? null : flowAt(f.next);
+  writeHosts();
+  // flows are referred to by their place in the blob: slot numbers change at a restore
+  const ordinals = heap.alloc(<usize>tableCapacity() << 2);
+  memory.fill(ordinals, 0xff, <usize>tableCapacity() << 2);
+  let ordinal: u32 = 0;
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+      let f = listHead(c, hs);
+      while (f !== null) {
+        p = reserve(SLOT_SIZE);
+        memory.copy(p, changetype<usize>(f), SLOT_SIZE);
+        commit(SLOT_SIZE);
+        store<u32>(ordinals + (<usize>slotOf(f) << 2), ordinal++);
+        f = f.next == NIL ? null : flowAt(f.next);
+      }
     }
   }
+  writePairs(ordinals);
+  writeDatagrams(ordinals);
+  heap.free(ordinals);
   const blob = outPtr() + <usize>start;
   const sum = hashBytes(blob, outLen() - start);
   p = reserve(4);
@@ -82,21 +111,133 @@ export function writeSnapshot(): void {
   commit(4);
 }
 
-// One bit per name id: set for every name an open flow refers to.
+/** The blob ordinal of flow (slot, generation), or PAIR_NIL if it is no longer open. */
+function ordinalOf(ordinals: usize, slot: u32, gen: u32): u32 {
+  return slotIsLive(slot, gen) ? load<u32>(ordinals + (<usize>slot << 2)) : PAIR_NIL;
+}
+
+/**
+ * A packet whose lines may still come: some position free, and not older than pair_window on
+ * its host's clock (a line that much later would no longer pair with it as it is).
+ */
+function pairKept(i: u32): bool {
+  if (!pairOpen(i)) return false;
+  const e = pairAt(i);
+  return hostClock(observerAt(<u32>e.host)) - e.timeUs <= config.pairWindowUs;
+}
+
+function writePairs(ordinals: usize): void {
+  let n: u32 = 0;
+  for (let k: u32 = 0; k < RING; k++) if (pairKept(k)) n++;
+  let p = reserve(4);
+  store<u32>(p, n);
+  commit(4);
+  const start = pairRingNext();
+  for (let k: u32 = 0; k < RING; k++) {
+    const i = (start + k) & (RING - 1);
+    if (!pairKept(i)) continue;
+    const e = pairAt(i);
+    p = reserve(PAIR_RECORD);
+    memory.copy(p, changetype<usize>(e), 48);
+    store<u16>(p, observerAt(<u32>e.host).nameId, 38);
+    store<i64>(p, e.timeUs, 48);
+    store<u32>(p, ordinalOf(ordinals, e.flowSlot, e.flowGen), 56);
+    store<u8>(p, e.filled, 60);
+    store<u8>(p, e.chains, 61);
+    store<u8>(p, e.counted, 62);
+    store<u8>(p, e.first, 63);
+    store<u16>(p, e.inIf, 64);
+    store<u16>(p, e.outIf, 66);
+    store<u32>(p, 0, 68);
+    commit(PAIR_RECORD);
+  }
+}
+
+function writeDatagrams(ordinals: usize): void {
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < FRAG_SLOTS; i++) if (datagramWaiting(i)) n++;
+  let p = reserve(4);
+  store<u32>(p, n);
+  commit(4);
+  for (let i: u32 = 0; i < FRAG_SLOTS; i++) {
+    if (!datagramWaiting(i)) continue;
+    const d = datagramAt(i);
+    p = reserve(DATAGRAM_RECORD);
+    memory.fill(p, 0, DATAGRAM_RECORD);
+    memory.copy(p, changetype<usize>(d), 32);
+    store<u16>(p, observerAt(<u32>d.host).nameId, 32);
+    store<u8>(p, d.proto, 34);
+    store<u8>(p, datagramHasId(i) ? 1 : 0, 35);
+    store<u32>(p, d.nextOff, 36);
+    store<u32>(p, d.id, 40);
+    store<u32>(p, ordinalOf(ordinals, d.flowSlot, d.flowGen), 44);
+    store<i64>(p, d.timeUs, 48);
+    commit(DATAGRAM_RECORD);
+  }
+}
+
+/**
+ * A host worth writing: it has open flows, or it was judged a router. The others are
+ * forgotten at a restart, as their ended flows' names are (their next line starts them anew).
+ */
+function kept(hs: u32): bool {
+  if (observerAt(hs).judged != 0) return true;
+  for (let c: u32 = 0; c < TIMER_CLASSES; c++) if (listHead(c, hs) !== null) return true;
+  return false;
+}
+
+function keptHosts(): u32 {
+  let n: u32 = 0;
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) if (kept(hs)) n++;
+  return n;
+}
+
+function writeHosts(): void {
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    if (!kept(hs)) continue;
+    const h = observerAt(hs);
+    const p = reserve(HOST_RECORD);
+    store<u16>(p, h.nameId);
+    store<u16>(p, h.firstIf, 2);
+    store<u8>(p, h.judged, 4);
+    store<u8>(p, h.multiIf, 5);
+    store<u8>(p, hs == clockReference() ? 1 : 0, 6);
+    store<u8>(p, 0, 7);
+    store<i64>(p, h.lineUs, 8);
+    store<i64>(p, h.pendingJumpUs, 16);
+    store<i64>(p, h.offsetUs, 24);
+    commit(HOST_RECORD);
+  }
+}
+
+// One bit per name id: set for every name an open flow or a logging host refers to.
 const USED: usize = memory.data(8192 / 8);
 
 function markUsedNames(): void {
   memory.fill(USED, 0, 8192 / 8);
-  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
-    let f = listHead(c);
-    while (f !== null) {
-      mark(f.observer);
-      mark(f.ingressIf);
-      mark(f.egressIf);
-      mark(f.rule);
-      f = f.next == NIL ? null : flowAt(f.next);
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    if (!kept(hs)) continue;
+    mark(observerAt(hs).nameId);
+    mark(observerAt(hs).firstIf);
+    for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
+      let f = listHead(c, hs);
+      while (f !== null) {
+        mark(f.observer);
+        mark(f.ingressIf);
+        mark(f.egressIf);
+        mark(f.rule);
+        f = f.next == NIL ? null : flowAt(f.next);
+      }
     }
   }
+  for (let i: u32 = 0; i < RING; i++) {
+    if (!pairKept(i)) continue;
+    const e = pairAt(i);
+    mark(observerAt(<u32>e.host).nameId);
+    mark(e.inIf);
+    mark(e.outIf);
+  }
+  for (let i: u32 = 0; i < FRAG_SLOTS; i++) if (datagramWaiting(i)) mark(observerAt(<u32>datagramAt(i).host).nameId);
 }
 
 function mark(id: u16): void {
@@ -131,6 +272,7 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   if (hashBytes(blob, <i32>(n - 4)) != load<u32>(blob + n - 4)) return fail("state blob checksum mismatch (corrupt)");
   const names = load<u32>(blob, 20);
   const flows = load<u32>(blob, 24);
+  const hosts = load<u32>(blob, 28);
   // Walk the names once to check bounds before changing anything.
   let p = blob + fixed;
   const end = blob + n - 4;
@@ -138,7 +280,16 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     if (p + 2 > end) return fail("state blob is truncated (names)");
     p += 2 + <usize>load<u16>(p);
   }
-  if (p > end || <u64>(end - p) != <u64>flows * <u64>SLOT_SIZE) return fail("state blob is truncated (flows)");
+  const hostsAt = p;
+  if (hosts > 1025) return fail("state blob is corrupt (hosts)");
+  p += <usize>hosts * HOST_RECORD;
+  if (p > end || <u64>(end - p) < <u64>flows * <u64>SLOT_SIZE + 8) return fail("state blob is truncated (flows)");
+  const pairsAt = p + <usize>flows * SLOT_SIZE;
+  const pairs = load<u32>(pairsAt);
+  if (<u64>(end - pairsAt) < 8 + <u64>pairs * PAIR_RECORD) return fail("state blob is truncated (pairing)");
+  const datagramsAt = pairsAt + 4 + <usize>pairs * PAIR_RECORD;
+  const datagrams = load<u32>(datagramsAt);
+  if (<u64>(end - datagramsAt) != 4 + <u64>datagrams * DATAGRAM_RECORD) return fail("state blob is truncated (fragments)");
   // Re-intern names: old id → new id, kept in a scratch table.
   const remap = heap.alloc(<usize>(names < 1 ? 1 : names) * 2);
   store<u16>(remap, 0);
@@ -148,9 +299,13 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     store<u16>(remap + (<usize>id << 1), intern(p + 2, len, true)); // restoring: may use the reserve
     p += 2 + <usize>len;
   }
-  restoreClock(load<i64>(blob, 32));
+  p += <usize>hosts * HOST_RECORD;
   dateContextLoad(blob + HEADER_SIZE);
   memory.copy(changetype<usize>(counters), blob + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, countersSize);
+  restoreClock(load<i64>(blob, 32), restoreHosts(hostsAt, hosts, remap, names));
+  // where each flow of the blob went: its slot and generation, by ordinal
+  const placed = heap.alloc(<usize>(flows < 1 ? 1 : flows) << 3);
+  memory.fill(placed, 0xff, <usize>(flows < 1 ? 1 : flows) << 3);
   for (let i: u32 = 0; i < flows; i++) {
     const src = p + <usize>i * SLOT_SIZE;
     const saved = changetype<Flow>(src);
@@ -162,9 +317,13 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     if (tableFind(KEY_SCRATCH, h) !== null) continue; // duplicate in a tampered blob: keep the first
     if (tableFull()) evictOldest();
     const f = tableInsert(KEY_SCRATCH, h);
-    // everything after the list links comes across as is
+    // everything after the list links comes across as is, but the generation is this table's
+    const gen = f.generation;
     const linksEnd: usize = offsetof<Flow>("next") + 4;
     memory.copy(changetype<usize>(f) + linksEnd, src + linksEnd, <usize>SLOT_SIZE - linksEnd);
+    f.generation = gen;
+    store<u32>(placed + (<usize>i << 3), slotOf(f));
+    store<u32>(placed + (<usize>i << 3), gen, 4);
     f.ingressIf = mapId(remap, names, saved.ingressIf);
     f.egressIf = mapId(remap, names, saved.egressIf);
     f.rule = mapId(remap, names, saved.rule);
@@ -172,8 +331,73 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     f.timerClass = <u8>TIMER_CLASSES;
     listAppend(f, cls < TIMER_CLASSES ? cls : 2, saved.timerUs);
   }
+  restorePairs(pairsAt + 4, pairs, remap, names, placed, flows);
+  restoreDatagrams(datagramsAt + 4, datagrams, remap, names, placed, flows);
+  heap.free(placed);
   heap.free(remap);
   return true;
+}
+
+function restorePairs(p: usize, n: u32, remap: usize, names: u32, placed: usize, flows: u32): void {
+  for (let k: u32 = 0; k < n; k++) {
+    const rec = p + <usize>k * PAIR_RECORD;
+    const hs = hostSlot(mapId(remap, names, load<u16>(rec, 38)));
+    if (hs == NO_HOST) continue;
+    const ord = load<u32>(rec, 56);
+    const slot = ord < flows ? load<u32>(placed + (<usize>ord << 3)) : PAIR_NIL;
+    const gen = ord < flows ? load<u32>(placed + (<usize>ord << 3), 4) : 0;
+    pairRestoreEntry(
+      rec, hs, load<i64>(rec, 48), slot, gen, load<u8>(rec, 60), load<u8>(rec, 61), load<u8>(rec, 62), load<u8>(rec, 63),
+      mapId(remap, names, load<u16>(rec, 64)), mapId(remap, names, load<u16>(rec, 66)),
+    );
+  }
+}
+
+function restoreDatagrams(p: usize, n: u32, remap: usize, names: u32, placed: usize, flows: u32): void {
+  for (let k: u32 = 0; k < n; k++) {
+    const rec = p + <usize>k * DATAGRAM_RECORD;
+    const hs = hostSlot(mapId(remap, names, load<u16>(rec, 32)));
+    if (hs == NO_HOST) continue;
+    const ord = load<u32>(rec, 44);
+    const slot = ord < flows ? load<u32>(placed + (<usize>ord << 3)) : PAIR_NIL;
+    const gen = ord < flows ? load<u32>(placed + (<usize>ord << 3), 4) : 0;
+    fragmentRestore(
+      rec, rec + 16, hs, <u32>load<u8>(rec, 34), load<u32>(rec, 36), load<u8>(rec, 35) != 0, load<u32>(rec, 40), load<i64>(rec, 48), slot, gen,
+    );
+  }
+}
+
+/**
+ * Gives each saved host its slot back (by name), with its clock and what was learnt of it;
+ * returns the slot of the stream clock's reference host.
+ */
+function restoreHosts(p: usize, hosts: u32, remap: usize, names: u32): u32 {
+  let reference = NO_HOST;
+  for (let i: u32 = 0; i < hosts; i++) {
+    const rec = p + <usize>i * HOST_RECORD;
+    const hs = hostSlot(mapId(remap, names, load<u16>(rec)));
+    if (hs == NO_HOST) continue;
+    if (load<u8>(rec, 6) != 0) reference = hs;
+    const h = observerAt(hs);
+    h.firstIf = mapId(remap, names, load<u16>(rec, 2));
+    h.judged = load<u8>(rec, 4);
+    h.multiIf = load<u8>(rec, 5);
+    h.lineUs = load<i64>(rec, 8);
+    h.pendingJumpUs = load<i64>(rec, 16);
+    h.offsetUs = load<i64>(rec, 24);
+  }
+  if (reference != NO_HOST) return reference;
+  // the reference host was not written (it had nothing open): the restored host nearest the
+  // stream clock's time base keeps its offset fixed from now on
+  let best: i64 = i64.MIN_VALUE;
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
+    const h = observerAt(hs);
+    if (h.lineUs != 0 && h.offsetUs > best) {
+      best = h.offsetUs;
+      reference = hs;
+    }
+  }
+  return reference;
 }
 
 const KEY_SCRATCH: usize = memory.data(40);

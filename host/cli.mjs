@@ -30,12 +30,24 @@ Options:
   --icmp-timeout S             ICMP idle timeout (default 60)
   --other-timeout S            idle timeout for other IP protocols (default 60)
   --active-timeout S           also report long flows every S seconds (default 0 = never)
-  --max-clock-step S           a line this far from the log's clock moves it only when the next
-                               line agrees; a lone one is an outlier (default 3600, 0 = off)
+  --max-clock-step S           a line this far from its firewall's clock moves it only when the
+                               next line agrees; a lone one is an outlier (default 3600, 0 = off)
+  --device auto|host|router    how a firewall logs a packet: router = IN and OUT lines of one
+                               packet are one packet; host = never paired; auto = judged per
+                               logging host from its own lines (default auto)
+  --pair-window S              lines of one packet lie at most S seconds apart and may arrive
+                               that far out of order (default 0.25; 0 = count every line)
+  --syn-retry backoff|zeek     retransmitted SYNs: one attempt while they follow an exponential
+                               backoff (default), or Zeek's split 5 s after the first SYN
+  --local-nets LIST            comma-separated CIDRs and named networks (private, loopback,
+                               link_local_unicast, multicast, ... as Elastic's network direction
+                               processor): writes network.direction (default: none)
   --capacity N                 flows tracked at once; the least recently seen is reported
                                early (end reason lack_of_resources) when full (default 65536)
   --community-id-seed N        Community ID seed, 0-65535 (default 0)
-  --config FILE                JSON file with the same settings (snake_case keys, README)
+  --config FILE                JSON file with the same settings (snake_case keys, README);
+                               "observers" sets utc_offset, device and local_networks per
+                               logging host
   --no-stats                   do not write the final stats record
   --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal)
   -h, --help                   show this help
@@ -99,6 +111,7 @@ const NUMERIC = {
   'other-timeout': 'other_timeout',
   'active-timeout': 'active_timeout',
   'max-clock-step': 'max_clock_step',
+  'pair-window': 'pair_window',
   capacity: 'capacity',
   'community-id-seed': 'community_id_seed',
   year: 'year',
@@ -183,6 +196,9 @@ export function parseCommandLine(argv, env = process.env) {
   const options = {
     year: { type: 'string' },
     'utc-offset': { type: 'string' },
+    device: { type: 'string' },
+    'syn-retry': { type: 'string' },
+    'local-nets': { type: 'string' },
     config: { type: 'string' },
     'no-stats': { type: 'boolean' },
     progress: { type: 'boolean' },
@@ -229,6 +245,10 @@ export function parseCommandLine(argv, env = process.env) {
     config[key] = n;
   }
   if (v['utc-offset'] !== undefined) config.utc_offset = v['utc-offset'];
+  // the module checks the values and names the key of a bad one
+  if (v.device !== undefined) config.device = v.device;
+  if (v['syn-retry'] !== undefined) config.syn_retry = v['syn-retry'];
+  if (v['local-nets'] !== undefined) config.local_networks = v['local-nets'].split(',').map((x) => x.trim()).filter(Boolean);
   // syslog dates carry no year: without one, each log's first date takes the latest year that
   // does not put it in the future (a log spanning New Year, read in January, stays right)
   if (config.year === undefined && config.reference_time === undefined) config.reference_time = Date.now() / 1000;

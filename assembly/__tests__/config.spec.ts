@@ -218,3 +218,71 @@ describe("all or nothing", () => {
     expect<i64>(config.udpTimeoutUs).toBe(10000000);
   });
 });
+
+describe("pairing, direction and per-host settings", () => {
+  it("device, pair_window and syn_retry", () => {
+    config.resetConfig();
+    expect<u8>(config.device).toBe(0); // auto
+    expect<i64>(config.pairWindowUs).toBe(250000);
+    expect<bool>(config.synRetryZeek).toBe(false);
+    expect<bool>(applyConfig('{"device":"router","pair_window":0.002,"syn_retry":"zeek"}')).toBe(true);
+    expect<u8>(config.device).toBe(2);
+    expect<i64>(config.pairWindowUs).toBe(2000);
+    expect<bool>(config.synRetryZeek).toBe(true);
+    expect<bool>(applyConfig('{"device":"host","pair_window":0,"syn_retry":"backoff"}')).toBe(true);
+    expect<u8>(config.device).toBe(1);
+    expect<i64>(config.pairWindowUs).toBe(0);
+    expect<bool>(config.synRetryZeek).toBe(false);
+  });
+  it("local_networks: CIDRs and named groups; no list, no direction", () => {
+    config.resetConfig();
+    expect<bool>(config.localNets === null).toBe(true);
+    expect<bool>(applyConfig('{"local_networks":["10.0.0.0/8","private","2001:db8::/32","192.0.2.1"]}')).toBe(true);
+    const n = config.localNets!;
+    expect<i32>(n.cidrs.length).toBe(3);
+    expect<u8>(n.cidrs[0][16]).toBe(104);
+    expect<u8>(n.cidrs[1][16]).toBe(32);
+    expect<u8>(n.cidrs[2][16]).toBe(128);
+    expect<u32>(n.groups).toBe(128); // private
+  });
+  it("observers: per-host utc_offset, device and local_networks", () => {
+    config.resetConfig();
+    expect<bool>(applyConfig('{"observers":{"fw-paris":{"utc_offset":"+01:00","device":"router"},"fw-ny":{"local_networks":["loopback"]}}}')).toBe(true);
+    expect<i32>(config.observers.length).toBe(2);
+    const paris = config.observers[0];
+    expect<string>(paris.name).toBe("fw-paris");
+    expect<bool>(paris.offsetSet).toBe(true);
+    expect<i32>(paris.offsetMinutes).toBe(60);
+    expect<i32>(paris.device).toBe(2);
+    expect<bool>(paris.nets === null).toBe(true);
+    const ny = config.observers[1];
+    expect<bool>(ny.offsetSet).toBe(false);
+    expect<i32>(ny.device).toBe(-1);
+    expect<u32>(ny.nets!.groups).toBe(1);
+    // the top-level utc_offset is untouched by a host's own
+    expect<bool>(config.utcOffsetSet).toBe(false);
+  });
+  it("bad values name their key, down to the host", () => {
+    expect<string>(err('{"device":"bridge"}')).toBe("configuration key 'device' must be 'auto', 'host' or 'router'");
+    expect<string>(err('{"syn_retry":1}')).toBe("configuration key 'syn_retry' must be 'backoff' or 'zeek'");
+    expect<string>(err('{"pair_window":61}')).toBe("configuration key 'pair_window' must be a number of seconds between 0 and 60");
+    expect<string>(err('{"local_networks":"10.0.0.0/8"}')).toBe("configuration key 'local_networks' must be a list of CIDRs and named networks (e.g. 10.0.0.0/8, private)");
+    expect<string>(err('{"local_networks":[10]}')).toBe("configuration key 'local_networks' must hold strings (CIDRs or named networks)");
+    expect<bool>(err('{"local_networks":["10.0.0.0/33"]}').startsWith("configuration key 'local_networks': '10.0.0.0/33' is neither a CIDR nor a named network")).toBe(true);
+    expect<string>(err('{"observers":[]}')).toBe("configuration key 'observers' must be an object keyed by logging host");
+    expect<string>(err('{"observers":{"fw1":1}}')).toBe("configuration key 'observers.fw1' must be an object");
+    expect<string>(err('{"observers":{"fw1":{"device":"x"}}}')).toBe("configuration key 'observers.fw1.device' must be 'auto', 'host' or 'router'");
+    expect<string>(err('{"observers":{"fw1":{"utc_offset":"+25:00"}}}')).toBe("configuration key 'observers.fw1.utc_offset' must look like +02:00, -05:30 or Z, or be a number of minutes");
+    expect<bool>(err('{"observers":{"fw1":{"local_networks":["x"]}}}').startsWith("configuration key 'observers.fw1.local_networks': 'x'")).toBe(true);
+    expect<string>(err('{"observers":{"fw1":{"year":2024}}}')).toBe("unknown configuration key 'observers.fw1.year' (a logging host takes utc_offset, device and local_networks)");
+  });
+  it("all or nothing: a refused document leaves lists and hosts as they were", () => {
+    config.resetConfig();
+    expect<bool>(applyConfig('{"device":"router","local_networks":["private"],"observers":{"a":{"device":"host"}}}')).toBe(true);
+    expect<bool>(applyConfig('{"device":"host","local_networks":["loopback"],"observers":{"b":{}},"udp_timeout":-1}')).toBe(false);
+    expect<u8>(config.device).toBe(2);
+    expect<u32>(config.localNets!.groups).toBe(128);
+    expect<string>(config.observers[0].name).toBe("a");
+    config.resetConfig();
+  });
+});

@@ -160,7 +160,9 @@ describe("processLine: a full TCP conversation", () => {
     conversation(0);
     flushAll();
     const f = records(take())[0];
-    expect<string>(field(f, "observer.ingress.interface.name")).toBe("em0");
+    // seen from the originator: its packets leave on em0 (OUT), the replies come in there
+    // (IN em0 is where the originator's packets would leave): nothing names an ingress
+    expect<string>(field(f, "observer.ingress.interface.name")).toBe("<missing observer.ingress.interface.name>");
     expect<string>(field(f, "observer.egress.interface.name")).toBe("em0");
     expect<string>(field(f, "observer.type")).toBe("firewall");
     expect<string>(field(f, "rule.ruleset")).toBe("0");
@@ -238,13 +240,24 @@ describe("advanceClock: idle expiry", () => {
     expect<i32>(s.length).toBe(1);
     expect<string>(field(s[0], "event.start")).toBe("2024-03-03T11:01:01.000000Z");
   });
-  it("TCP attempt: an unanswered SYN is reported tcp_attempt_timeout after its last retransmission (S0)", () => {
+  it("TCP attempt: a lone unanswered SYN is reported tcp_attempt_timeout after it (S0)", () => {
     init();
     feed(c2s(0, 60, "S"));
-    feed(c2s(3 * SEC, 60, "S"));
-    advanceClock(T0 + 8 * SEC - 1);
+    advanceClock(T0 + 5 * SEC - 1);
     expect<string>(take()).toBe("");
-    advanceClock(T0 + 8 * SEC);
+    advanceClock(T0 + 5 * SEC);
+    const f = records(take())[0];
+    expect<string>(field(f, "ipmon.conn_state")).toBe("S0");
+    expect<string>(field(f, "source.packets")).toBe("1");
+  });
+  it("TCP attempt: after a retransmission, twice the gap's backoff level plus tcp_attempt_timeout (S0)", () => {
+    init();
+    feed(c2s(0, 60, "S"));
+    // a 3 s gap (Windows) is backoff level 4 s: the next retry is due by 8 s, reported after 8 + 5 s
+    feed(c2s(3 * SEC, 60, "S"));
+    advanceClock(T0 + 16 * SEC - 1);
+    expect<string>(take()).toBe("");
+    advanceClock(T0 + 16 * SEC);
     const f = records(take())[0];
     expect<string>(field(f, "ipmon.conn_state")).toBe("S0");
     expect<string>(field(f, "ipmon.history")).toBe("S");
@@ -641,5 +654,149 @@ describe("counters and writeStats", () => {
     expect<string>(field(s, "ipmon.continued")).toBe("true");
     expect<string>(field(s, "source.packets")).toBe("1");
     expect<string>(field(s, "event.start")).toBe("2024-03-03T11:00:10.000000Z");
+  });
+});
+
+/** A file-mode line at `off`: "IF @0:1 p BODY DIR". */
+function fileLine(off: i64, body: string, dir: string): string {
+  return stamp(off) + " em0 @0:1 p " + body + " " + dir;
+}
+
+describe("retried SYNs", () => {
+  it("Linux's backoff (1, 2, 4, 8, 16, 32 s) is one attempt, reported twice the last gap plus 5 s after it", () => {
+    init();
+    const at: i64[] = [0, 1, 3, 7, 15, 31, 63];
+    for (let i = 0; i < at.length; i++) feed(c2s(at[i] * SEC, 60, "S"));
+    expect<string>(take()).toBe("");
+    advanceClock(T0 + (63 + 69) * SEC - 1);
+    expect<string>(take()).toBe("");
+    advanceClock(T0 + (63 + 69) * SEC);
+    const r = records(take());
+    expect<i32>(r.length).toBe(1);
+    expect<string>(field(r[0], "source.packets")).toBe("7");
+    expect<string>(field(r[0], "ipmon.conn_state")).toBe("S0");
+    expect<string>(field(r[0], "event.duration")).toBe((63 * SEC * 1000).toString());
+  });
+  it("Windows' retries after 3 and 6 s are one attempt", () => {
+    init();
+    feed(c2s(0, 60, "S"));
+    feed(c2s(3 * SEC, 60, "S"));
+    feed(c2s(9 * SEC, 60, "S"));
+    // the 6 s gap is backoff level 8 s: reported 16 + 5 s after the last SYN
+    advanceClock(T0 + 30 * SEC - 1);
+    expect<string>(take()).toBe("");
+    advanceClock(T0 + 30 * SEC);
+    expect<string>(field(records(take())[0], "source.packets")).toBe("3");
+  });
+  it("a SYN-ACK that finally answers the retries joins the attempt", () => {
+    init();
+    feed(c2s(0, 60, "S"));
+    feed(c2s(1 * SEC, 60, "S"));
+    feed(c2s(3 * SEC, 60, "S"));
+    feed(s2c(3 * SEC + 30000, 60, "AS"));
+    feed(c2s(3 * SEC + 31000, 52, "A"));
+    flushAll();
+    const r = records(take());
+    expect<i32>(r.length).toBe(1);
+    expect<string>(field(r[0], "ipmon.history")).toBe("ShA");
+    expect<string>(field(r[0], "ipmon.conn_state")).toBe("S1");
+    expect<string>(field(r[0], "source.packets")).toBe("4");
+  });
+  it("syn_retry zeek: the attempt ends tcp_attempt_timeout after its first SYN; a later retry is a new flow", () => {
+    init('{"syn_retry":"zeek"}');
+    feed(c2s(0, 60, "S"));
+    feed(c2s(3 * SEC, 60, "S"));
+    advanceClock(T0 + 5 * SEC);
+    const first = records(take());
+    expect<i32>(first.length).toBe(1);
+    expect<string>(field(first[0], "source.packets")).toBe("2");
+    feed(c2s(9 * SEC, 60, "S"));
+    flushAll();
+    const second = records(take());
+    expect<string>(field(second[0], "event.start")).toBe("2024-03-03T11:00:09.000000Z");
+  });
+});
+
+describe("ICMP errors", () => {
+  it("stay counted in their own ICMP flow; the quoted flow notes how many and the last type/code", () => {
+    init();
+    feed(udp(0, CLIENT, 40123, "10.0.0.53", 53, 60, "OUT"));
+    feed(fileLine(1000, "10.0.0.53 -> " + CLIENT + " PR icmp len 20 88 icmp unreach/port for " + CLIENT + ",40123 - 10.0.0.53,53 PR udp len 20 60", "IN"));
+    feed(fileLine(2000, "10.0.0.53 -> " + CLIENT + " PR icmp len 20 88 icmp unreach/10 for " + CLIENT + ",40123 - 10.0.0.53,53 PR udp len 20 60", "IN"));
+    flushAll();
+    const r = records(take());
+    expect<i32>(r.length).toBe(3); // the UDP flow and two one-way ICMP flows (unreach/port, unreach/10)
+    let udpFlow = "";
+    let icmpPackets = 0;
+    for (let i = 0; i < r.length; i++) {
+      if (field(r[i], "network.transport") == "udp") udpFlow = r[i];
+      else icmpPackets += I32.parseInt(field(r[i], "network.packets"));
+    }
+    expect<i32>(icmpPackets).toBe(2);
+    expect<string>(field(udpFlow, "ipmon.icmp_error")).toBe('{"count":2,"type":"unreach","code":"10"}');
+    expect<string>(field(udpFlow, "network.packets")).toBe("1");
+  });
+  it("a quoted ICMP echo (traceroute's time exceeded) finds the echo flow by its type", () => {
+    init();
+    feed(fileLine(0, CLIENT + " -> 198.51.100.1 PR icmp len 20 84 icmp echo/0", "OUT"));
+    feed(fileLine(500, "192.0.2.254 -> " + CLIENT + " PR icmp len 20 56 icmp timxceed/transit for " + CLIENT + " - 198.51.100.1 PR icmp len 20 84 icmp 8/0", "IN"));
+    flushAll();
+    const r = records(take());
+    expect<string>(field(r[0], "ipmon.icmp_error")).toBe('{"count":1,"type":"timxceed","code":"transit"}');
+  });
+  it("an error quoting no open flow changes nothing else", () => {
+    init();
+    feed(fileLine(0, "10.0.0.53 -> " + CLIENT + " PR icmp len 20 88 icmp unreach/port for " + CLIENT + ",40123 - 10.0.0.53,53 PR udp len 20 60", "IN"));
+    flushAll();
+    const r = records(take());
+    expect<i32>(r.length).toBe(1);
+    expect<bool>(r[0].includes("icmp_error")).toBe(false);
+  });
+});
+
+describe("fragments through the engine", () => {
+  it("tails go to their own datagram's flow, not to the latest large packet between the hosts", () => {
+    init();
+    const resolver = "198.51.100.53";
+    // two responses to two queries, first fragments in the same microsecond, then both tails
+    feed(fileLine(0, resolver + ",443 -> " + CLIENT + ",50001 PR udp len 20 1500", "IN"));
+    feed(fileLine(0, resolver + ",443 -> " + CLIENT + ",50002 PR udp len 20 1500", "IN"));
+    feed(fileLine(20, resolver + " -> " + CLIENT + " PR udp len 20 (320) (frag 4001:300@1480)", "IN"));
+    feed(fileLine(21, resolver + " -> " + CLIENT + " PR udp len 20 (120) (frag 4002:100@1480)", "IN"));
+    flushAll();
+    const r = records(take());
+    expect<i32>(r.length).toBe(2);
+    expect<string>(field(r[0], "source.port")).toBe("50001");
+    expect<string>(field(r[0], "network.bytes")).toBe("1820");
+    expect<string>(field(r[1], "network.bytes")).toBe("1620");
+  });
+});
+
+describe("network.direction", () => {
+  it("from local_networks: outbound here; none without local_networks", () => {
+    init('{"local_networks":["10.0.0.0/8"]}');
+    conversation(0);
+    flushAll();
+    expect<string>(field(records(take())[0], "network.direction")).toBe("outbound");
+    init();
+    conversation(0);
+    flushAll();
+    expect<string>(field(records(take())[0], "network.direction")).toBe("<missing network.direction>");
+  });
+  it("a logging host's own local_networks; named groups", () => {
+    init('{"local_networks":["private"],"observers":{"fw1":{"local_networks":["93.184.216.0/24"]}}}');
+    feed("Mar  3 11:00:00 fw1 ipmon[1]: 11:00:00.000000 em0 @0:1 p 10.0.0.5,5000 -> 93.184.216.34,443 PR tcp len 20 60 -S OUT");
+    feed(c2s(SEC, 60, "S"));
+    feed("Mar  3 11:00:02 fw2 ipmon[1]: 11:00:02.000000 em0 @0:1 p 198.51.100.5,5000 -> 93.184.216.34,443 PR tcp len 20 60 -S OUT");
+    flushAll();
+    const r = records(take());
+    expect<i32>(r.length).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      const host = field(r[i], "observer.hostname");
+      const d = field(r[i], "network.direction");
+      if (host == "fw1") expect<string>(d).toBe("inbound"); // its own list: only the server is local
+      else if (host == "fw2") expect<string>(d).toBe("external"); // top-level "private": neither is
+      else expect<string>(d).toBe("outbound"); // file mode: top-level, the client is private
+    }
   });
 });

@@ -11,7 +11,7 @@ const BUF = memory.data(2048);
 const T0: i64 = 1709463600000000; // 2024-03-03T11:00:00Z
 const SEC: i64 = 1000000;
 /** Header (40) + date context + counters (20 × u64). */
-const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 20 * 8;
+const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 24 * 8;
 
 
 
@@ -65,18 +65,23 @@ describe("writeSnapshot", () => {
     const b = snapshot();
     expect<u64>(load<u64>(b.ptr)).toBe(0x50414e5346504d49); // "IPMFSNAP"
     expect<u8>(load<u8>(b.ptr)).toBe(0x49);                  // 'I'
-    expect<u32>(load<u32>(b.ptr, 8)).toBe(1);
+    expect<u32>(load<u32>(b.ptr, 8)).toBe(2);
     expect<u32>(load<u32>(b.ptr, 12)).toBe(SLOT_SIZE);
-    expect<u32>(load<u32>(b.ptr, 16)).toBe(20 * 8);
+    expect<u32>(load<u32>(b.ptr, 16)).toBe(24 * 8);
     expect<u32>(load<u32>(b.ptr, 24)).toBe(5);               // open flows
-    expect<u32>(load<u32>(b.ptr, 28)).toBe(0);
+    expect<u32>(load<u32>(b.ptr, 28)).toBe(2);               // logging hosts with open flows
     expect<i64>(load<i64>(b.ptr, 32)).toBe(engineClock());
     expect<u32>(load<u32>(b.ptr + b.len - 4)).toBe(hashBytes(b.ptr, <i32>(b.len - 4)));
-    // size: fixed part, names, 5 slots, checksum
+    // size: fixed part, names, 2 hosts of 32 bytes, 5 slots, the packets whose other lines may
+    // still come (72 bytes each: the 3 lines within pair_window of their host's clock, at
+    // 2.5, 2.6 and 2.61 s), no datagram waiting for a fragment, checksum
     const names = load<u32>(b.ptr, 20);
     let p = b.ptr + FIXED;
     for (let i: u32 = 1; i < names; i++) p += 2 + <usize>load<u16>(p);
-    expect<usize>(b.len).toBe(p - b.ptr + 5 * <usize>SLOT_SIZE + 4);
+    p += 2 * 32 + 5 * <usize>SLOT_SIZE;
+    expect<u32>(load<u32>(p)).toBe(3);
+    expect<u32>(load<u32>(p + 4 + 3 * 72)).toBe(0);
+    expect<usize>(b.len).toBe(p - b.ptr + 4 + 3 * 72 + 4 + 4);
   });
   it("an empty engine gives a blob with no flows", () => {
     init();
@@ -251,10 +256,10 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
   it("another version", () => {
     init();
     const b = snapshot();
-    store<u32>(b.ptr, 2, 8);
+    store<u32>(b.ptr, 1, 8); // before logging hosts had state of their own
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
-    expect<string>(snapshotError()).toBe("state blob version 2 is not supported");
+    expect<string>(snapshotError()).toBe("state blob version 1 is not supported");
   });
   it("another build (slot or counters size)", () => {
     init();
@@ -264,7 +269,7 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
     store<u32>(b.ptr, SLOT_SIZE, 12);
-    store<u32>(b.ptr, 20 * 8 + 8, 16);
+    store<u32>(b.ptr, 24 * 8 + 8, 16);
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
@@ -284,7 +289,11 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
     traffic();
     take();
     const b = snapshot();
-    store<u32>(b.ptr, 6, 24); // one flow more than present
+    store<u32>(b.ptr, 6, 24); // one flow more than present: the sections after it no longer add up
+    reseal(b);
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
+    expect<bool>(snapshotError().startsWith("state blob is truncated (")).toBe(true);
+    store<u32>(b.ptr, 60, 24); // far more flows than present
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob is truncated (flows)");
@@ -312,8 +321,12 @@ describe("names in the blob", () => {
   it("only names an open flow uses are written: ended flows' names are left behind", () => {
     init();
     feed("Mar  3 11:00:00 fwold ipmon[1]: 11:00:00.000000 em9 @zz:99 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN");
-    feed("Mar  3 11:05:00 fw1 ipmon[1]: 11:05:00.000000 em0 @0:1 p 10.0.0.1,5001 -> 10.0.0.2,53 PR udp len 20 60 IN");
-    take(); // the first flow has ended (UDP idle timeout)
+    feed("Mar  3 11:00:01 fw1 ipmon[1]: 11:00:01.000000 em0 @0:1 p 10.0.0.1,5001 -> 10.0.0.2,53 PR udp len 20 60 IN");
+    // fwold has been quiet since: its clock follows the stream's, and its flow ends (UDP idle timeout)
+    advanceClock(T0 + 60500000);
+    const ended = take();
+    expect<bool>(ended.includes('"hostname":"fwold"')).toBe(true);
+    expect<bool>(ended.includes('"hostname":"fw1"')).toBe(false);
     const b = snapshot();
     expect<bool>(contains(b, "zz:99")).toBe(false);
     expect<bool>(contains(b, "fwold")).toBe(false);

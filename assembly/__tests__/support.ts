@@ -1,7 +1,7 @@
 // Helpers shared by the specs (not a spec itself): driving the engine with text lines and
 // reading what it wrote, and showing raw bytes.
 
-import { applyConfig } from "../config";
+import { applyConfig, resetConfig } from "../config";
 import { engineInit, processLine } from "../engine";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
 
@@ -14,6 +14,7 @@ export const DEFAULTS =
 
 /** Default settings (small table), then the given overrides, then a fresh engine and output. */
 export function init(overrides: string = "{}"): void {
+  resetConfig();
   applyConfig(DEFAULTS);
   applyConfig(overrides);
   engineInit();

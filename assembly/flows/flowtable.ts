@@ -7,10 +7,13 @@
 //   index  ┌───┬───┬───┬─────────────────────────┐  u32 per bucket, power of two ≥ 2 × capacity,
 //          │ 0 │ 5 │ 0 │ ...                     │  0 = empty, else slot + 1; linear probing,
 //          └───┴───┴───┴─────────────────────────┘  deletion by backward shift (no tombstones)
-//   lists  one list per timer class; a flow sits in exactly one. Each list is ordered by the
-//          flow's timer time (its last packet, or the moment its close completed), so the
-//          head is always the next to expire and the sweep never scans live flows.
+//   lists  one list per (logging host, timer class); a flow sits in exactly one. Each list is
+//          ordered by the flow's timer time (its last packet, or the moment its close
+//          completed, on its host's clock), so the head is always the next to expire and the
+//          sweep never scans live flows. The host of a flow is its key's observer (observers.ts).
 //
+import { hostOf, MAX_HOSTS } from "./observers";
+
 // The key is canonical — endpoint A is the numerically smaller (address, port) — so both
 // directions of a conversation find the same slot (the alias trick of the SEC rule set).
 
@@ -32,8 +35,17 @@
 @inline export const TIMER_ICMP: u32 = 5;
 // @ts-ignore: decorator
 @inline export const TIMER_OTHER: u32 = 6;
+/**
+ * Unanswered SYNs after a retransmission: one class per backoff level k, for a last retry gap
+ * of at most 2^k seconds (engine.ts attemptClass), each with its own fixed timeout so that
+ * every list stays ordered by deadline.
+ */
 // @ts-ignore: decorator
-@inline export const TIMER_CLASSES: u32 = 7;
+@inline export const TIMER_TCP_RETRY: u32 = 7;
+// @ts-ignore: decorator
+@inline export const RETRY_LEVELS: u32 = 7;
+// @ts-ignore: decorator
+@inline export const TIMER_CLASSES: u32 = 14;
 
 // ── key flags ────────────────────────────────────────────────────────────────────────────────
 // @ts-ignore: decorator
@@ -80,7 +92,8 @@ export class Flow {
   historyLen: u8;
   origPrevState: u8;
   respPrevState: u8;
-  pad0: u8;
+  /** ICMP type of the last ICMP error that quoted a packet of this flow. */
+  icmpErrType: u8;
   ingressIf: u16;
   egressIf: u16;
   rule: u16;
@@ -89,6 +102,11 @@ export class Flow {
   lines: u32;
   /** Changes every time the slot is reused, so a remembered slot number can be checked. */
   generation: u32;
+  /** ICMP code of that error. */
+  icmpErrCode: u8;
+  pad0: u8;
+  /** ICMP errors that quoted a packet of this flow (saturates). */
+  icmpErrCount: u16;
   firstUs: i64;
   lastUs: i64;
   /** Last time counted in the duration: stops advancing once the close completed (Zeek). */
@@ -120,6 +138,9 @@ export class Flow {
 @inline export const FLOW_RESP_DATA: u8 = 16;
 // @ts-ignore: decorator
 @inline export const FLOW_CONTINUED: u8 = 32;
+/** The flow's rule came from an `L` line (ipmon prints @-1:-1 or an earlier rule there). */
+// @ts-ignore: decorator
+@inline export const FLOW_RULE_FROM_LOG: u8 = 64;
 
 /** Bytes per slot. */
 export const SLOT_SIZE: u32 = <u32>offsetof<Flow>();
@@ -132,8 +153,9 @@ let freeHead: u32 = NIL;
 let used: u32 = 0;
 let highWater: u32 = 0;
 let generations: u32 = 0;
-const listHeads: usize = memory.data(<i32>TIMER_CLASSES * 4);
-const listTails: usize = memory.data(<i32>TIMER_CLASSES * 4);
+// heads and tails of the (host, class) lists: index host * TIMER_CLASSES + class
+const listHeads: usize = memory.data(<i32>(MAX_HOSTS * TIMER_CLASSES * 4));
+const listTails: usize = memory.data(<i32>(MAX_HOSTS * TIMER_CLASSES * 4));
 
 /** Allocates a table for `cap` flows; any previous table and its flows are discarded. */
 export function tableInit(cap: u32): void {
@@ -153,10 +175,14 @@ export function tableInit(cap: u32): void {
   freeHead = cap > 0 ? 0 : NIL;
   used = 0;
   highWater = 0;
-  for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
-    store<u32>(listHeads + (c << 2), NIL);
-    store<u32>(listTails + (c << 2), NIL);
-  }
+  memory.fill(listHeads, 0xff, <usize>(MAX_HOSTS * TIMER_CLASSES * 4)); // NIL
+  memory.fill(listTails, 0xff, <usize>(MAX_HOSTS * TIMER_CLASSES * 4));
+}
+
+/** Index of the list of class cls of the flow's logging host. */
+// @ts-ignore: decorator
+@inline function listOf(f: Flow, cls: u32): usize {
+  return <usize>(hostOf(f.observer) * TIMER_CLASSES + cls) << 2;
 }
 
 /** The flow in slot i. */
@@ -272,22 +298,24 @@ export function listAppend(f: Flow, cls: u32, t: i64): void {
   const i = slotOf(f);
   f.timerClass = <u8>cls;
   f.timerUs = t;
-  const tail = load<u32>(listTails + (cls << 2));
+  const l = listOf(f, cls);
+  const tail = load<u32>(listTails + l);
   f.prev = tail;
   f.next = NIL;
-  if (tail == NIL) store<u32>(listHeads + (cls << 2), i);
+  if (tail == NIL) store<u32>(listHeads + l, i);
   else flowAt(tail).next = i;
-  store<u32>(listTails + (cls << 2), i);
+  store<u32>(listTails + l, i);
 }
 
 function listUnlink(f: Flow): void {
   const cls = <u32>f.timerClass;
   if (cls >= TIMER_CLASSES) return;
+  const l = listOf(f, cls);
   const prev = f.prev;
   const next = f.next;
-  if (prev == NIL) store<u32>(listHeads + (cls << 2), next);
+  if (prev == NIL) store<u32>(listHeads + l, next);
   else flowAt(prev).next = next;
-  if (next == NIL) store<u32>(listTails + (cls << 2), prev);
+  if (next == NIL) store<u32>(listTails + l, prev);
   else flowAt(next).prev = prev;
   f.prev = NIL;
   f.next = NIL;
@@ -301,8 +329,8 @@ export function slotIsLive(i: u32, generation: u32): bool {
   return f.generation == generation && <u32>f.timerClass < TIMER_CLASSES;
 }
 
-/** The flow that expires first in class cls, or null if the list is empty. */
-export function listHead(cls: u32): Flow | null {
-  const i = load<u32>(listHeads + (cls << 2));
+/** The flow of logging host `host` (a slot) that expires first in class cls, or null. */
+export function listHead(cls: u32, host: u32 = 0): Flow | null {
+  const i = load<u32>(listHeads + (<usize>(host * TIMER_CLASSES + cls) << 2));
   return i == NIL ? null : flowAt(i);
 }

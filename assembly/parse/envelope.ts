@@ -9,6 +9,7 @@
 import { civilToUs, dayStart, daysFromCivil, monthFromName, validDate, US_PER_DAY, US_PER_SECOND } from "./clock";
 import { at, clockTime, digits, e, eatByte, isDigit, p, tokenEnd } from "./cursor";
 import { line, LineRecord, unparsed, WHY_BAD_DATE, WHY_NO_DATE, WHY_NO_TIME, WHY_NOT_IPMON } from "./record";
+import { zoneOf, zoneOffsetMinutes } from "./zones";
 
 // ── date context kept across lines ───────────────────────────────────────────────────────────
 let utcOffsetUs: i64 = 0;
@@ -74,6 +75,10 @@ let headerDayUs: i64 = -1;
 let headerSecs: i32 = -1;
 /** UTC offset (µs) the header's date and time are in. */
 let headerOffsetUs: i64 = 0;
+/** UTC offset (µs) of the line's logging host: its own (zones.ts), else the configured one. */
+let lineOffsetUs: i64 = 0;
+/** That offset was configured (for the host or for all), not the default. */
+let lineOffsetKnown = false;
 
 /**
  * Peels the envelope off the line at the cursor, leaving the cursor on the ipmon message.
@@ -83,6 +88,8 @@ export function envelope(start: usize): bool {
   headerDayUs = -1;
   headerSecs = -1;
   headerOffsetUs = utcOffsetUs;
+  lineOffsetUs = utcOffsetUs;
+  lineOffsetKnown = utcOffsetKnown;
   if (at(0) == 0x3c) {
     // <PRI> prefix as some relays write it
     let q = p + 1;
@@ -133,7 +140,10 @@ function bsdHeader(start: usize): bool {
   const secs = clockTime();
   if (secs < 0 || !eatByte(0x20)) return fail(WHY_NOT_IPMON);
   headerSecs = secs;
-  return syslogHostAndTag() || fail(WHY_NOT_IPMON);
+  if (!syslogHostAndTag()) return fail(WHY_NOT_IPMON);
+  // the firewall's syslogd wrote the header in the firewall's own zone
+  headerOffsetUs = lineOffsetUs;
+  return true;
 }
 
 /** ISO 8601 / RFC 5424 / rsyslog high-precision: YYYY-MM-DDTHH:MM:SS[.frac](Z|±hh:mm). */
@@ -159,20 +169,23 @@ function isoHeader(): bool {
     headerOffsetUs = (<i64>(oh * 60 + om) * 60 * US_PER_SECOND) * (neg ? -1 : 1);
   }
   if (!eatByte(0x20)) return fail(WHY_NOT_IPMON);
-  if (utcOffsetKnown) {
+  // the host comes after the time: only then is the firewall's zone known
+  const zoneOffsetUs = headerOffsetUs;
+  if (!syslogHostAndTag()) return fail(WHY_NOT_IPMON);
+  if (lineOffsetKnown) {
     // The header's zone is the relay's; ipmon's time of day is the firewall's, which the
     // configuration gives: move the header into the firewall's local time, then place
     // ipmon's time near it as for BSD headers.
-    const local = civilToUs(y, mo, d, 0, 0, 0, 0) + <i64>secs * US_PER_SECOND - headerOffsetUs + utcOffsetUs;
+    const local = civilToUs(y, mo, d, 0, 0, 0, 0) + <i64>secs * US_PER_SECOND - zoneOffsetUs + lineOffsetUs;
     headerDayUs = dayStart(local);
     headerSecs = <i32>((local - headerDayUs) / US_PER_SECOND);
-    headerOffsetUs = utcOffsetUs;
+    headerOffsetUs = lineOffsetUs;
   } else {
     // Not configured: the best guess for the firewall's zone is the header's own.
     headerDayUs = civilToUs(y, mo, d, 0, 0, 0, 0);
     headerSecs = secs;
   }
-  return syslogHostAndTag() || fail(WHY_NOT_IPMON);
+  return true;
 }
 
 function fail(why: u8): bool {
@@ -224,7 +237,7 @@ export function ipmonTime(r: LineRecord): i32 {
   const usec = digits(6);
   if (usec < 0 || !eatByte(0x20)) return bad(WHY_NO_TIME);
   // Place the time of day on a date.
-  let offset = utcOffsetUs;
+  let offset = lineOffsetUs;
   if (localDayUs < 0 && headerDayUs >= 0) {
     localDayUs = headerDayUs;
     offset = headerOffsetUs;
@@ -263,6 +276,11 @@ function syslogHostAndTag(): bool {
   if (hostEnd == p || hostEnd >= e) return false;
   r.observerPtr = p;
   r.observerLen = <i32>(hostEnd - p);
+  const z = zoneOf(p, r.observerLen);
+  if (z >= 0) {
+    lineOffsetUs = <i64>zoneOffsetMinutes(z) * 60 * US_PER_SECOND;
+    lineOffsetKnown = true;
+  }
   p = hostEnd + 1;
   // RFC 5424: APP PROCID MSGID SD, e.g. "ipmon 812 - - "
   const tagEnd = tokenEnd();

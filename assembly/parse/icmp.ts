@@ -198,3 +198,60 @@ function startsWith(p: usize, n: i32, lit: string): bool {
   }
   return true;
 }
+
+/** ipmon's name of an ICMPv4 type (`icmptypes4`), or "" when ipmon prints `icmptype(N)`. */
+export function icmpTypeName(type: u32): string {
+  switch (type) {
+    case 0: return "echoreply";
+    case 3: return "unreach";
+    case 4: return "sourcequench";
+    case 5: return "redirect";
+    case 8: return "echo";
+    case 9: return "routeradvert";
+    case 10: return "routersolicit";
+    case 11: return "timxceed";
+    case 12: return "paramprob";
+    case 13: return "timestamp";
+    case 14: return "timestampreply";
+    case 15: return "inforeq";
+    case 16: return "inforeply";
+    case 17: return "maskreq";
+    case 18: return "maskreply";
+  }
+  return "";
+}
+
+/** ipmon's name of an ICMPv4 code of an error type, or "" when ipmon prints the number. */
+export function icmpCodeName(type: u32, code: u32): string {
+  if (type == 3) {
+    switch (code) {
+      case 0: return "net";
+      case 1: return "host";
+      case 2: return "protocol";
+      case 3: return "port";
+      case 4: return "needfrag";
+      case 5: return "srcfail";
+      case 6: return "net_unknown";
+      case 7: return "host_unknown";
+      case 9: return "net_prohib";
+      case 11: return "tosnet";
+      case 12: return "toshost";
+      case 13: return "admin_prohibit";
+    }
+  } else if (type == 5) {
+    switch (code) {
+      case 0: return "net";
+      case 1: return "host";
+      case 2: return "tosnet";
+      case 3: return "toshost";
+    }
+  } else if (type == 11) {
+    if (code == 0) return "transit";
+    if (code == 1) return "reassem";
+  } else if (type == 12) {
+    if (code == 0) return "errata_pointer";
+    if (code == 1) return "optmissing";
+    if (code == 2) return "length";
+  }
+  return "";
+}

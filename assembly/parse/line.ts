@@ -18,6 +18,7 @@ import { line, KIND_BLANK, KIND_UNPARSED, WHY_NONE } from "./record";
 export * from "./record";
 export { findByte } from "./cursor";
 export { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave, setDateContext, setFallbackDay } from "./envelope";
+export { zoneAdd, zonesClear } from "./zones";
 
 /** Parses one line (without its newline) into `line`; returns line.kind. */
 export function parseLine(start: usize, n: i32): u8 {

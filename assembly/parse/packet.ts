@@ -8,7 +8,7 @@ import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, portFromText, protocolF
 import { at, e, eat, eat4, eatByte, isDigit, number, p, tokenEnd } from "./cursor";
 import {
   line, LineRecord, unparsed, ACT_BLOCK, ACT_LOG, ACT_NOMATCH, ACT_PASS, ACT_UNKNOWN, DIR_IN, DIR_NONE, DIR_OUT,
-  KIND_PACKET, TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PUSH, TH_RST, TH_SYN, TH_URG, LINE_DST, LINE_SRC,
+  KIND_PACKET, TH_ACK, TH_CWR, TH_ECE, TH_FIN, TH_PUSH, TH_RST, TH_SYN, TH_URG, LINE_DST, LINE_SRC, LINE_QDST, LINE_QSRC,
   WHY_BAD_ACTION, WHY_BAD_BODY, WHY_BAD_COUNT, WHY_BAD_ENDPOINT, WHY_BAD_FLAGS, WHY_BAD_ICMP, WHY_BAD_LEN,
   WHY_BAD_PROTO, WHY_BAD_RULE, WHY_BAD_SUFFIX, WHY_HOST_NAME, WHY_SERVICE_NAME, WHY_UNKNOWN_PROTO,
 } from "./record";
@@ -28,6 +28,9 @@ export function packet(r: LineRecord): u8 {
   r.count = 1;
   r.dir = DIR_NONE;
   r.fragment = false;
+  r.fragHasId = false;
+  r.fragMore = false;
+  r.quoted = false;
   r.hasPorts = false;
   r.tcpFlags = 0;
   r.icmpType = -1;
@@ -230,12 +233,12 @@ function body(r: LineRecord): u8 {
   if (parenLen) {
     // case 5: other protocols and every non-first fragment; only `(frag …)` may follow
     if (eat(" (frag ")) {
-      while (p < e && at(0) != 0x29) p++;
-      if (!eatByte(0x29)) return unparsed(WHY_BAD_BODY);
-      r.fragment = true;
+      if (!fragment(r)) return unparsed(WHY_BAD_BODY);
     } else if (eat(" frag ")) {
-      // IPFilter 3.4: " frag [+][-]DLEN@OFF" (§4.6)
-      p = tokenEnd();
+      // IPFilter 3.4: " frag [+][-]DLEN@OFF" (§4.6), no IP id
+      const q = tokenEnd();
+      legacyFragment(r, q);
+      p = q;
       r.fragment = true;
     }
     if (hasPortText) return unparsed(WHY_BAD_BODY);
@@ -259,6 +262,45 @@ function body(r: LineRecord): u8 {
   if (!suffixes(r)) return unparsed(WHY_BAD_SUFFIX);
   if (endpointWhy != 0) r.why = endpointWhy;
   return KIND_PACKET;
+}
+
+/**
+ * The rest of `(frag ID:LEN@OFF[+][-])` after "(frag " (§4.5 case 5): the IP id, the data
+ * length, the byte offset and the MF bit, which place a tail in its datagram (engine.ts).
+ * Anything unexpected inside the parentheses keeps the line a fragment without those fields.
+ */
+function fragment(r: LineRecord): bool {
+  r.fragment = true;
+  const q = p;
+  const id = number();
+  let ok = id >= 0 && id <= 0xffffffff && eatByte(0x3a);
+  const len = ok ? number() : -1;
+  ok = ok && len >= 0 && len <= 0xffff && eatByte(0x40);
+  const off = ok ? number() : -1;
+  ok = ok && off >= 0 && off <= 0xffff;
+  if (ok) {
+    r.fragHasId = true;
+    r.fragId = <u32>id;
+    r.fragLen = <u32>len;
+    r.fragOff = <u32>off;
+    r.fragMore = eatByte(0x2b);
+    eatByte(0x2d);
+  }
+  if (!ok) p = q;
+  while (p < e && at(0) != 0x29) p++;
+  return eatByte(0x29);
+}
+
+/** IPFilter 3.4's `[+][-]DLEN@OFF` token in [p, q): length, offset and MF, no id. */
+function legacyFragment(r: LineRecord, q: usize): void {
+  r.fragMore = eatByte(0x2b);
+  eatByte(0x2d);
+  const len = number();
+  if (len < 0 || len > 0xffff || !eatByte(0x40)) return;
+  const off = number();
+  if (off < 0 || off > 0xffff || p != q) return;
+  r.fragLen = <u32>len;
+  r.fragOff = <u32>off;
 }
 
 /** " -FLAGS" and, with ipmon -v, " SEQ ACK WIN" (§4.7). */
@@ -309,21 +351,42 @@ function icmp(r: LineRecord, v6: bool): bool {
   r.sport = <u32>t;
   r.dport = <u32>c;
   p = q;
-  if (!v6 && eat(" for ")) return quotedPacket();
+  if (!v6 && eat(" for ")) return quotedPacket(r);
   return true;
 }
 
-/** The offending packet quoted by an ICMP error: " for SRC[,P] - DST[,P] PR proto len HL LEN|(LEN)[(frag …)][ icmp T/C]". */
-function quotedPacket(): bool {
-  p = tokenEnd();
-  if (!eat(" - ")) return false;
-  p = tokenEnd();
+/**
+ * The offending packet quoted by an ICMP error (§4.5 case 4):
+ * " for SRC[,P] - DST[,P] PR proto len HL LEN|(LEN)[(frag …)][ icmp T/C]".
+ * Its addresses, protocol and ports (or, for a quoted ICMP packet, its numeric type/code) go
+ * to LINE_QSRC/LINE_QDST and the q* fields, so the engine can note the error on the flow the
+ * packet belongs to; a quoted packet it cannot read leaves line.quoted false.
+ */
+function quotedPacket(r: LineRecord): bool {
+  // The outer packet is already parsed: a quoted endpoint that does not read must not make
+  // the whole line unusable, so its failure is kept apart from the outer one.
+  const outerWhy = endpointWhy;
+  const outerPort = endpointPort;
+  endpointWhy = 0;
+  let ok = endpoint(LINE_QSRC, v6Flags);
+  const qs = endpointPort;
+  if (!ok || !eat(" - ")) return false;
+  ok = endpoint(LINE_QDST, v6Flags + 1);
+  const qd = endpointPort;
+  if (!ok) return false;
+  let readable = endpointWhy == 0 && !load<bool>(v6Flags) && !load<bool>(v6Flags + 1);
+  endpointWhy = outerWhy;
+  endpointPort = outerPort;
   if (!eat(" PR ")) return false;
-  p = tokenEnd();
+  const protoEnd = tokenEnd();
+  const proto = protocolFromName(p, <i32>(protoEnd - p));
+  p = protoEnd;
   if (!eat(" len ")) return false;
   if (number() < 0 || !eatByte(0x20)) return false;
+  let inner = false; // a non-first fragment or another protocol: no ports
   if (eatByte(0x28)) {
     if (number() < 0 || !eatByte(0x29)) return false;
+    inner = true;
     if (eat("(frag ")) {
       while (p < e && at(0) != 0x29) p++;
       if (!eatByte(0x29)) return false;
@@ -331,7 +394,33 @@ function quotedPacket(): bool {
   } else if (number() < 0) {
     return false;
   }
-  if (eat(" icmp ")) p = tokenEnd();
+  let qt: i64 = -1;
+  let qc: i64 = -1;
+  if (eat(" icmp ")) {
+    // the quoted ICMP packet's type and code, printed as numbers (§4.5 case 4)
+    const q = tokenEnd();
+    qt = number();
+    if (qt >= 0 && eatByte(0x2f)) qc = number();
+    if (p != q) qt = -1;
+    p = q;
+  }
+  if (!readable || proto < 0) return true;
+  r.qProto = <u32>proto;
+  r.qHasPorts = false;
+  if (!inner && (proto == <i32>PROTO_TCP || proto == <i32>PROTO_UDP)) {
+    if (qs < 0 || qd < 0) return true;
+    r.qHasPorts = true;
+    r.qSport = <u32>qs;
+    r.qDport = <u32>qd;
+  } else if (!inner && proto == <i32>PROTO_ICMP) {
+    if (qt < 0 || qt > 255 || qc < 0 || qc > 255) return true;
+    r.qHasPorts = true;
+    r.qSport = <u32>qt;
+    r.qDport = <u32>qc;
+  } else if (qs >= 0 || qd >= 0) {
+    return true;
+  }
+  r.quoted = true;
   return true;
 }
 

@@ -153,6 +153,26 @@ export class LineRecord {
   icmpCode: i32;
   /** A non-first IP fragment (`(frag ID:LEN@OFF)` or legacy `frag`): it carries no ports. */
   fragment: bool;
+  /** The fragment printed its IP id (`(frag ID:…)`; IPFilter 3.4's ` frag …` has none). */
+  fragHasId: bool;
+  /** More fragments follow (`+`, the MF bit). */
+  fragMore: bool;
+  /** ICMP error whose quoted packet was read into LINE_QSRC/LINE_QDST and the q* fields. */
+  quoted: bool;
+  /** The quoted packet's ports (TCP/UDP) or type/code (ICMP) were printed. */
+  qHasPorts: bool;
+  /** IP id of a fragment (`(frag ID:…)`). */
+  fragId: u32;
+  /** Data bytes in the fragment (`LEN` of `(frag ID:LEN@OFF)`). */
+  fragLen: u32;
+  /** Byte offset of the fragment in its datagram (`OFF`). */
+  fragOff: u32;
+  /** Protocol of the quoted packet. */
+  qProto: u32;
+  /** Source port (TCP/UDP) or ICMP type of the quoted packet. */
+  qSport: u32;
+  /** Destination port (TCP/UDP) or ICMP code of the quoted packet. */
+  qDport: u32;
   observerPtr: usize;
   observerLen: i32;
   ifPtr: usize;
@@ -174,6 +194,10 @@ export const line = changetype<LineRecord>(memory.data(offsetof<LineRecord>()));
 export const LINE_SRC: usize = memory.data(16);
 /** Destination address of the last packet line (16 bytes). */
 export const LINE_DST: usize = memory.data(16);
+/** Source address of the packet an ICMP error quotes (16 bytes; valid when line.quoted). */
+export const LINE_QSRC: usize = memory.data(16);
+/** Destination address of the packet an ICMP error quotes (16 bytes). */
+export const LINE_QDST: usize = memory.data(16);
 
 /** Marks the current line unparsed for the given reason; returns KIND_UNPARSED. */
 export function unparsed(why: u8): u8 {

@@ -14,6 +14,9 @@ import { ACT_BLOCK, ACT_LOG, ACT_PASS, LineRecord, whyText, KIND_HEX, KIND_MISSE
 import { beginRecord, endRecord, putAscii, putByte, putBytes, putI64, putJsonText, putU64, reserve, commit } from "./output";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, putTransportName } from "../parse/protocols";
 import { connStateDescription, connStateName, historyPtr, tcpConnState, udpConnState, CS_OTH } from "../flows/tcp";
+import { DIR_UNKNOWN, directionName, directionOf } from "../flows/localnets";
+import { hostOf, observerAt } from "../flows/observers";
+import { icmpCodeName, icmpTypeName } from "../parse/icmp";
 
 // @ts-ignore: decorator
 @inline export const END_IDLE_TIMEOUT: u8 = 1;
@@ -110,7 +113,15 @@ export function writeFlow(f: Flow, reason: u8): void {
   putU64(bytes);
   putAscii(',"community_id":"');
   putCommunityId(f, origAddr, respAddr, origPort, respPort, v6, hasPorts);
-  putAscii('"}');
+  putByte(0x22);
+  // ECS network.direction from the logging host's local_networks (none configured: none written)
+  const direction = directionOf(<u32>observerAt(hostOf(f.observer)).nets, origAddr, respAddr);
+  if (direction != DIR_UNKNOWN) {
+    putAscii(',"direction":"');
+    putAscii(directionName(direction));
+    putByte(0x22);
+  }
+  putByte(0x7d);
   if (isIcmp && hasPorts) {
     putAscii(',"icmp":{"type":');
     putU64(f.icmpType);
@@ -160,6 +171,7 @@ export function writeFlow(f: Flow, reason: u8): void {
   if (f.flags & FLOW_CONTINUED) putAscii(',"continued":true');
   putAscii(',"lines":');
   putU64(f.lines);
+  if (f.icmpErrCount > 0) putIcmpError(f);
   if (proto == PROTO_TCP) {
     putAscii(',"source_tcp_flags":"');
     putTcpFlags(f.origTcpFlags);
@@ -169,6 +181,27 @@ export function writeFlow(f: Flow, reason: u8): void {
   }
   putAscii("}}");
   endRecord();
+}
+
+/** ipmon.icmp_error: how many ICMP errors quoted a packet of the flow, and the last one's names. */
+function putIcmpError(f: Flow): void {
+  const type = <u32>f.icmpErrType;
+  const code = <u32>f.icmpErrCode;
+  putAscii(',"icmp_error":{"count":');
+  putU64(f.icmpErrCount);
+  putAscii(',"type":"');
+  const tn = icmpTypeName(type);
+  if (tn.length > 0) putAscii(tn);
+  else {
+    putAscii("icmptype(");
+    putU64(type);
+    putByte(0x29);
+  }
+  putAscii('","code":"');
+  const cn = icmpCodeName(type, code);
+  if (cn.length > 0) putAscii(cn);
+  else putU64(code);
+  putAscii('"}');
 }
 
 function sameAddress(a: usize, b: usize): bool {

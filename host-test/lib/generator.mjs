@@ -21,9 +21,11 @@
 //
 // The engine rules modelled here (host-test/generated.test.mjs checks the engine against them):
 //   * packets = Nx count, bytes = count * PLEN; an `Nx` line is one line.
-//   * expiry is decided by event time: a flow expires iff a later line has time >= its deadline,
+//   * expiry is decided by event time: a flow expires iff, after a later line, the clock of its
+//     logging host (observer; file-mode lines are one host) has reached its deadline. A host's
+//     clock is its latest line, or, while it is quiet, the stream clock at its offset (hostLine),
 //     otherwise it is emitted at end of input as forced_end.
-//   * deadlines: TCP S0 attempt 5 s after last packet; TCP established/partial 300 s after last
+//   * deadlines: TCP S0 attempt 5 s after a lone SYN, else attemptDeadline(); TCP established/partial 300 s after last
 //     packet; TCP closed (both FIN, any RST, FIN with silent peer) 5 s after the closing packet
 //     (end_of_flow; later packets count but do not move end_us); UDP/ICMP 60 s after last packet.
 //   * a new SYN on a closed tuple starts a new flow (old one: end_of_flow).
@@ -184,6 +186,7 @@ class Flow {
     this.hist = ''; this.histMask = 0;
     this.finO = false; this.finR = false;
     this.respSeen = false; this.origNonSyn = false; this.synSeen = false;
+    this.synPrev = -1; this.synLast = -1; // the last two SYNs of an unanswered attempt
     this.act = 0; // bit 1 L, 2 p, 4 b
     this.successor = false; // ended by a new SYN on the same tuple
     this.done = false;
@@ -211,7 +214,11 @@ class Flow {
       else if (nf === 1) letter = S ? (A ? 'H' : 'S') : F ? 'F' : 'R';
       else if (fl.includes('P') || p.pl - this.hl > 60) letter = 'D';
       else if (A) letter = 'A';
-      if (o && S && !A) this.synSeen = true;
+      if (o && S && !A) {
+        this.synSeen = true;
+        if (!this.respSeen && !this.origNonSyn) this.synPrev = this.synLast;
+        this.synLast = t;
+      }
       if (!o) this.respSeen = true;
       else if (!(S && !A && !F && !R)) this.origNonSyn = true;
       if (this.closeT < 0) {
@@ -235,7 +242,7 @@ class Flow {
   deadline() {
     if (this.closeT >= 0) return this.closeT + TIMEOUTS_US.tcpCloseGrace;
     if (this.proto === T_TCP) {
-      if (!this.respSeen && !this.origNonSyn) return this.last + TIMEOUTS_US.tcpAttempt;
+      if (!this.respSeen && !this.origNonSyn) return attemptDeadline(this.synPrev, this.last);
       return this.last + TIMEOUTS_US.tcpEstablished;
     }
     return this.last + (this.proto === T_UDP ? TIMEOUTS_US.udp : TIMEOUTS_US.icmp);
@@ -268,6 +275,19 @@ class Flow {
       scenario: this.scenario,
     };
   }
+}
+
+/**
+ * When an unanswered attempt is reported (engine.ts retryClass): tcp_attempt_timeout after a
+ * lone SYN; after a retransmission whose gap was at most 2^k s (k ≤ 6), 2^(k+1) s plus
+ * tcp_attempt_timeout after the last SYN, so exponential backoffs stay one attempt.
+ */
+export function attemptDeadline(prevSyn, lastSyn) {
+  if (prevSyn < 0) return lastSyn + TIMEOUTS_US.tcpAttempt;
+  const gap = lastSyn - prevSyn;
+  let k = 0;
+  while (k < 6 && gap > (2 ** k) * SEC) k++;
+  return lastSyn + (2 ** (k + 1)) * SEC + TIMEOUTS_US.tcpAttempt;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -682,7 +702,10 @@ export class TrafficGenerator {
     this.startUs = startUs;
     this.onFlow = onFlow || (() => {});
     this.heap = new MinHeap();
-    this.deadlines = new MinHeap();
+    this.deadlines = new Map(); // logging host ('' in file mode) -> MinHeap of flows awaiting their deadline
+    this.hostClock = new Map(); // logging host -> { line: latest time of its lines, offset: from the stream clock }
+    this.streamUs = -1;
+    this.reference = null;
     this.seq = 0;
     this.lastT = -1;
     this.committed = 0; // lines emitted + lines still pending in started scenarios
@@ -840,8 +863,48 @@ export class TrafficGenerator {
       if (f.successor) { this.emitFlow(f, 'end_of_flow'); continue; }
       const d = f.deadline();
       const reason = f.closeT >= 0 ? 'end_of_flow' : 'idle_timeout';
-      if (d <= this.lastT) this.emitFlow(f, reason);
-      else this.deadlines.push({ t: d, s: this.seq++, f, reason });
+      const host = f.observer ?? '';
+      if (d <= this.clockOf(host)) this.emitFlow(f, reason);
+      else this.deadlinesOf(host).push({ t: d, s: this.seq++, f, reason });
+    }
+  }
+
+  /** A logging host's clock (engine.ts hostClock): its latest line, or the stream clock at its offset. */
+  clockOf(host) {
+    const c = this.hostClock.get(host);
+    if (!c) return -1;
+    return Math.max(c.line, this.streamUs + c.offset);
+  }
+
+  /** Flows of one logging host waiting for their deadline: each host's clock is its own lines' time. */
+  deadlinesOf(host) {
+    let h = this.deadlines.get(host);
+    if (!h) this.deadlines.set(host, (h = new MinHeap()));
+    return h;
+  }
+
+  /**
+   * A line of `host` at time t moves the clocks as engine.ts lineTime does (the first host sets
+   * the stream clock's time base; another host is placed against it by its first line, and its
+   * offset drops when it is found further behind), then every host's flows whose deadline its
+   * clock has reached are final.
+   */
+  hostLine(host, t) {
+    if (this.streamUs < 0) { this.streamUs = t; this.reference = host; }
+    const c = this.hostClock.get(host);
+    if (!c) {
+      const ahead = t - this.streamUs;
+      const same = host === this.reference || (ahead >= 0 && ahead <= 10 * SEC); // engine.ts SAME_TIME_US
+      if (same && t > this.streamUs) this.streamUs = t;
+      this.hostClock.set(host, { line: t, offset: same ? 0 : ahead });
+    } else if (t > c.line) {
+      c.line = t;
+      if (t - c.offset > this.streamUs) this.streamUs = t - c.offset;
+      else if (host !== this.reference && t - this.streamUs < c.offset) c.offset = t - this.streamUs;
+    }
+    for (const [h, dl] of this.deadlines) {
+      const now = this.clockOf(h);
+      while (dl.size && dl.peek().t <= now) { const e = dl.pop(); this.emitFlow(e.f, e.reason); }
     }
   }
 
@@ -851,7 +914,7 @@ export class TrafficGenerator {
     if (heap.size === 0) {
       if (!this.finished) {
         this.finished = true;
-        while (this.deadlines.size) this.emitFlow(this.deadlines.pop().f, 'forced_end');
+        for (const dl of this.deadlines.values()) while (dl.size) this.emitFlow(dl.pop().f, 'forced_end');
       }
       return null;
     }
@@ -868,11 +931,9 @@ export class TrafficGenerator {
     const p = sc.pk[sc.i];
     const t = sc.t > this.lastT ? sc.t : this.lastT + 1;
     this.lastT = t;
-    // flows whose deadline has been reached by this line's time are final
-    const dl = this.deadlines;
-    while (dl.size && dl.peek().t <= t) { const e = dl.pop(); this.emitFlow(e.f, e.reason); }
-
     const f = p.f;
+    // flows whose deadline this line's host clock has reached are final
+    this.hostLine(f.observer ?? '', t);
     if (f.lines === 0 && ++this.openFlows > this.maxOpenFlows) this.maxOpenFlows = this.openFlows;
     f.feed(t, p);
     this.totals.packets += p.n;

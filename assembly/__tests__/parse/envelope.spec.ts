@@ -1,7 +1,7 @@
 // envelope.ts: syslog and ISO headers, ipmon's time prefix, the date context.
 import {
   parseLine, line, LINE_SRC, LINE_DST, setDateContext, setFallbackDay, dateContextSave, dateContextLoad, whyText,
-  DATE_CONTEXT_SIZE,
+  DATE_CONTEXT_SIZE, zoneAdd, zonesClear,
   KIND_BLANK, KIND_PACKET, KIND_STATE, KIND_NAT, KIND_MISSED, KIND_HEX, KIND_STATUS, KIND_UNPARSED,
   WHY_NONE, WHY_NOT_IPMON, WHY_NO_TIME, WHY_BAD_DATE, WHY_NO_DATE, WHY_BAD_RULE, WHY_BAD_ACTION, WHY_BAD_ENDPOINT,
   WHY_BAD_PROTO, WHY_BAD_LEN, WHY_BAD_FLAGS, WHY_BAD_ICMP, WHY_BAD_SUFFIX, WHY_HOST_NAME, WHY_SERVICE_NAME,
@@ -91,6 +91,29 @@ describe("parseLine: envelopes", () => {
     expect<u8>(parse("2024-03-03T23:59:59.9Z fw1 ipmon[1]: 01:59:59.800000 em0 @0:1 p 10.0.0.1,5001 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
     expect<i64>(line.timeUs).toBe(1709510399800000); // 2024-03-03T23:59:59.8Z
     setDateContext(1970, 0);
+  });
+  it("per-host zones: each logging host's time is placed with its own offset", () => {
+    // a relay with fw-paris (+01:00), fw-tokyo (+09:00) and fw1 (the default, +00:00)
+    setDateContext(2024, 0);
+    zonesClear();
+    zoneAdd(BUF + 1024, <i32>String.UTF8.encodeUnsafe(changetype<usize>("fw-paris"), 8, BUF + 1024), 60);
+    zoneAdd(BUF + 1024, <i32>String.UTF8.encodeUnsafe(changetype<usize>("fw-tokyo"), 8, BUF + 1024), 540);
+    // 2024-03-03T10:20:44.873412Z, as each firewall's syslogd and ipmon write it
+    expect<u8>(parse("Mar  3 11:20:45 fw-paris ipmon[812]: 11:20:44.873412 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709461244873412);
+    expect<u8>(parse("Mar  3 19:20:45 fw-tokyo ipmon[812]: 19:20:44.873412 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709461244873412);
+    expect<u8>(parse("Mar  3 10:20:45 fw1 ipmon[812]: 10:20:44.873412 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709461244873412);
+    // tokyo's local date is already the 4th: the header carries it
+    expect<u8>(parse("Mar  4 08:59:59 fw-tokyo ipmon[812]: 08:59:59.500000 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709510399500000); // 2024-03-03T23:59:59.5Z
+    // an ISO relay header in UTC: the zone known for the host places ipmon's local time
+    expect<u8>(parse("2024-03-03T10:20:45Z fw-tokyo ipmon[1]: 19:20:44.873412 em0 @0:1 p 10.0.0.1,5000 -> 10.0.0.2,53 PR udp len 20 60 IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709461244873412);
+    zonesClear();
+    expect<u8>(parse("Mar  3 11:20:45 fw-paris ipmon[812]: 11:20:44.873412 em0 @0:7 b 192.0.2.77,44321 -> 198.51.100.10,3389 PR tcp len 20 52 -S IN")).toBe(KIND_PACKET);
+    expect<i64>(line.timeUs).toBe(1709461244873412 + 3600000000);
   });
   it("<PRI> prefix and an RFC 5424 header (APP PROCID MSGID SD)", () => {
     setDateContext(1970, 0);

@@ -1,6 +1,6 @@
 // packet.ts: packet lines (§4), bodies and suffix markers.
 import {
-  parseLine, line, LINE_SRC, LINE_DST, setDateContext, setFallbackDay, dateContextSave, dateContextLoad, whyText,
+  parseLine, line, LINE_SRC, LINE_DST, LINE_QSRC, LINE_QDST, setDateContext, setFallbackDay, dateContextSave, dateContextLoad, whyText,
   DATE_CONTEXT_SIZE,
   KIND_BLANK, KIND_PACKET, KIND_STATE, KIND_NAT, KIND_MISSED, KIND_HEX, KIND_STATUS, KIND_UNPARSED,
   WHY_NONE, WHY_NOT_IPMON, WHY_NO_TIME, WHY_BAD_DATE, WHY_NO_DATE, WHY_BAD_RULE, WHY_BAD_ACTION, WHY_BAD_ENDPOINT,
@@ -227,6 +227,71 @@ describe("parseLine: packet body", () => {
     expect<u8>(line.kind).toBe(KIND_PACKET);
     expect<u8>(line.why).toBe(WHY_NONE);
     expect<i32>(line.icmpCode).toBe(1);
+  });
+  it("the quoted packet's addresses, protocol and ports (or ICMP type/code) are read", () => {
+    setDateContext(1970, 0);
+    fileLine("e1000g0 @0:9 b 10.50.1.53 -> 10.50.12.32 PR icmp len 20 88 icmp unreach/port for 10.50.12.32,40123 - 10.50.1.53,53 PR udp len 20 60 IN");
+    expect<bool>(line.quoted).toBe(true);
+    expect<string>(v4(LINE_QSRC)).toBe("10.50.12.32");
+    expect<string>(v4(LINE_QDST)).toBe("10.50.1.53");
+    expect<u32>(line.qProto).toBe(17);
+    expect<bool>(line.qHasPorts).toBe(true);
+    expect<u32>(line.qSport).toBe(40123);
+    expect<u32>(line.qDport).toBe(53);
+    expect<string>(v4(LINE_SRC)).toBe("10.50.1.53");
+    expect<u32>(line.sport).toBe(3); // the outer ICMP type
+    fileLine("e1000g0 @0:8 p 192.0.2.254 -> 10.50.12.32 PR icmp len 20 56 icmp timxceed/transit for 10.50.12.32 - 198.51.100.1 PR icmp len 20 84 icmp 8/0 IN");
+    expect<bool>(line.quoted).toBe(true);
+    expect<u32>(line.qProto).toBe(1);
+    expect<bool>(line.qHasPorts).toBe(true);
+    expect<u32>(line.qSport).toBe(8);
+    expect<u32>(line.qDport).toBe(0);
+    expect<string>(v4(LINE_QDST)).toBe("198.51.100.1");
+    fileLine("e1000g0 @0:9 b 192.0.2.254 -> 10.50.12.32 PR icmp len 20 56 icmp unreach/protocol for 10.50.12.32 - 192.0.2.254 PR gre len 20 (100) IN");
+    expect<bool>(line.quoted).toBe(true);
+    expect<u32>(line.qProto).toBe(47);
+    expect<bool>(line.qHasPorts).toBe(false);
+    // a quoted fragment has no ports: its flow is the port-less one
+    fileLine("e1000g0 @0:9 b 192.0.2.254 -> 10.50.12.32 PR icmp len 20 56 icmp timxceed/reassem for 10.50.12.32 - 192.0.2.9 PR udp len 20 (596)(frag 48879:576@2960) IN");
+    expect<bool>(line.quoted).toBe(true);
+    expect<u32>(line.qProto).toBe(17);
+    expect<bool>(line.qHasPorts).toBe(false);
+    // ipmon -n host names without addresses: the line stays usable, the quote is not
+    fileLine("e1000g0 @0:9 b 10.50.1.53 -> 10.50.12.32 PR icmp len 20 88 icmp unreach/port for sol1.example.com,40123 - 10.50.1.53,53 PR udp len 20 60 IN");
+    expect<u8>(line.why).toBe(WHY_NONE);
+    expect<bool>(line.quoted).toBe(false);
+    // echo has no quoted packet
+    fileLine("e1000g0 @0:7 p 10.50.12.32 -> 10.50.1.1 PR icmp len 20 84 icmp echo/0 K-S OUT");
+    expect<bool>(line.quoted).toBe(false);
+  });
+  it("fragment id, length, offset and the MF bit (C27, C28) and IPFilter 3.4's form", () => {
+    setDateContext(1970, 0);
+    fileLine("e1000g0 @0:10 p 10.50.1.60 -> 10.50.12.32 PR udp len 20 (1500) (frag 48879:1480@1480+) K-F IN");
+    expect<bool>(line.fragment).toBe(true);
+    expect<bool>(line.fragHasId).toBe(true);
+    expect<u32>(line.fragId).toBe(48879);
+    expect<u32>(line.fragLen).toBe(1480);
+    expect<u32>(line.fragOff).toBe(1480);
+    expect<bool>(line.fragMore).toBe(true);
+    expect<bool>(line.hasPorts).toBe(false);
+    fileLine("e1000g0 @0:10 p 10.50.1.60 -> 10.50.12.32 PR udp len 20 (596) (frag 48879:576@2960) K-F IN");
+    expect<u32>(line.fragOff).toBe(2960);
+    expect<bool>(line.fragMore).toBe(false);
+    fileLine("e1000g0 @0:10 p 10.50.1.60 -> 10.50.12.32 PR udp len 20 (596) (frag 7:576@2960+-) IN");
+    expect<bool>(line.fragMore).toBe(true);
+    expect<u8>(line.dir).toBe(DIR_IN);
+    // 3.4: " frag [+][-]DLEN@OFF", no id
+    fileLine("le0 @0:2 p 10.1.1.1 -> 10.1.1.2 PR udp len 20 (1500) frag +1480@1480 IN");
+    expect<u8>(line.why).toBe(WHY_NONE);
+    expect<bool>(line.fragment).toBe(true);
+    expect<bool>(line.fragHasId).toBe(false);
+    expect<bool>(line.fragMore).toBe(true);
+    expect<u32>(line.fragOff).toBe(1480);
+    // something else inside the parentheses: still a fragment, without its place
+    fileLine("e1000g0 @0:10 p 10.50.1.60 -> 10.50.12.32 PR udp len 20 (596) (frag what) K-F IN");
+    expect<u8>(line.why).toBe(WHY_NONE);
+    expect<bool>(line.fragment).toBe(true);
+    expect<bool>(line.fragHasId).toBe(false);
   });
   it("unnamed ICMP types icmptype(N)/code (C25) and icmpv6type(N) (B09)", () => {
     setDateContext(1970, 0);

@@ -1,0 +1,72 @@
+// fragments.ts: each tail to its datagram, by offset and then by IP id.
+import { FRAG_WINDOW_US, WAYS, datagramAt, fragmentFirst, fragmentTail, fragmentsInit } from "../../flows/fragments";
+
+const SRC = memory.data(16);
+const DST = memory.data(16);
+const OTHER = memory.data(16);
+
+function v4(dst: usize, b3: u8): void {
+  store<u64>(dst, 0);
+  store<u32>(dst + 8, 0xffff0000);
+  store<u32>(dst + 12, 0x0000a8c0 | (<u32>b3 << 24)); // 192.168.0.b3
+}
+
+/** The flow slot a tail is given, or -1. */
+function tail(hasId: bool, id: u32, off: u32, len: u32, more: bool, t: i64 = 10, src: usize = SRC): i32 {
+  const d = fragmentTail(src, DST, 1, 17, hasId, id, off, len, more, t);
+  return d < 0 ? -1 : <i32>datagramAt(<u32>d).flowSlot;
+}
+
+describe("fragment tails", () => {
+  it("two first fragments in the same microsecond, then both tails: one each, oldest first (DNSCrypt)", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 100, 1);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 200, 1);
+    expect<i32>(tail(true, 7001, 1480, 300, false)).toBe(100);
+    expect<i32>(tail(true, 7002, 1480, 300, false)).toBe(200);
+    expect<i32>(tail(true, 7003, 1480, 300, false)).toBe(-1);
+  });
+  it("a datagram takes its first tail's IP id; later tails with that id follow it, others do not", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 100, 1);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 1, 200, 1);
+    expect<i32>(tail(true, 9, 1480, 1480, true)).toBe(100);
+    // the second datagram's tail at 1480, then the first's at 2960
+    expect<i32>(tail(true, 10, 1480, 1480, true)).toBe(200);
+    expect<i32>(tail(true, 9, 2960, 100, false)).toBe(100);
+    expect<i32>(tail(true, 10, 2960, 100, false)).toBe(200);
+  });
+  it("only a datagram waiting for exactly that offset, between the same hosts, protocol and logging host", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    v4(OTHER, 3);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 100, 1);
+    expect<i32>(tail(true, 5, 1488, 100, false)).toBe(-1);
+    expect<i32>(tail(true, 5, 1480, 100, false, 10, OTHER)).toBe(-1);
+    expect<i32>(fragmentTail(SRC, DST, 2, 17, true, 5, 1480, 100, false, 10)).toBe(-1);
+    expect<i32>(fragmentTail(SRC, DST, 1, 1, true, 5, 1480, 100, false, 10)).toBe(-1);
+    expect<i32>(tail(true, 5, 1480, 100, false, FRAG_WINDOW_US + 1)).toBe(-1);
+    expect<i32>(tail(true, 5, 1480, 100, false)).toBe(100);
+  });
+  it("IPFilter 3.4's tails carry no id: offsets alone", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 100, 1);
+    expect<i32>(tail(false, 0, 1480, 1480, true)).toBe(100);
+    expect<i32>(tail(false, 0, 2960, 8, false)).toBe(100);
+  });
+  it("a full set replaces its oldest datagram", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    for (let i: u32 = 0; i <= WAYS; i++) fragmentFirst(SRC, DST, 1, 17, 1480, <i64>i, 100 + i, 1);
+    // the oldest (slot 100) is gone: the first tail goes to the next oldest
+    expect<i32>(tail(true, 1, 1480, 8, false)).toBe(101);
+  });
+});
