@@ -21,7 +21,7 @@ import { readStateFile } from '../host/state.mjs';
 import { generateTraffic } from './lib/generator.mjs';
 import { CLI, flowsOf, killLeftovers, startCli, WAIT_MS } from './lib/live-cli.mjs';
 import {
-  flowFacts, haveLogger, logger, markerLine, octetCounted, sendTcp, sendUdp, startListening, statsOf, waitForMarker,
+  flowFacts, logger, markerLine, octetCounted, sendTcp, sendUdp, startListening, statsOf, waitForMarker,
 } from './lib/listen-client.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ipmon-flow-listen-'));
@@ -35,8 +35,6 @@ const sampleLines = SAMPLE.trimEnd().split('\n');
 // no wall-clock sweeps: the logs are replayed far faster than real time, so the results stay
 // exactly comparable with reading the same lines from a file
 const REPLAY = ['--sweep-lag', '86400', '--poll-interval', '0.02'];
-const HAVE_LOGGER = await haveLogger();
-const needsLogger = HAVE_LOGGER ? {} : { skip: 'util-linux logger is not installed (.ci/run installs bsdutils)' };
 
 const byType = (run, type) => run.records.filter((r) => r.ipmon?.record_type === type);
 const sorted = (xs) => [...xs].sort();
@@ -159,7 +157,7 @@ test('NDJSON events: a Vector syslog event gets its header back; no usable messa
 
 // ── a real syslog client ─────────────────────────────────────────────────────────────────────
 
-test('logger over TCP, RFC 3164, newline framing: the flows of the same lines read from a file', needsLogger, async () => {
+test('logger over TCP, RFC 3164, newline framing: the flows of the same lines read from a file', async () => {
   const g = generateTraffic({ seed: 41, connections: 150, concurrency: 40, format: 'file' });
   const file = join(tmp, 'logger-3164.txt');
   writeFileSync(file, `${[...g.lines, markerLine('3164')].join('\n')}\n`);
@@ -184,7 +182,7 @@ test('logger over TCP, RFC 3164, newline framing: the flows of the same lines re
   assert.equal(s.listen.hosts_added, 0);
 });
 
-test('logger over TCP, RFC 5424 with octet counting and no host: the sender\'s address is the host', needsLogger, async () => {
+test('logger over TCP, RFC 5424 with octet counting and no host: the sender\'s address is the host', async () => {
   const g = generateTraffic({ seed: 42, connections: 120, concurrency: 30, format: 'file' });
   const file = join(tmp, 'logger-5424.txt');
   writeFileSync(file, `${[...g.lines, markerLine('5424')].join('\n')}\n`);
@@ -203,28 +201,30 @@ test('logger over TCP, RFC 5424 with octet counting and no host: the sender\'s a
   assert.equal(s.lines_read, g.lines.length + 1);
 });
 
-test('logger over UDP, ipmon -s messages: the flows of the fixture, dated by the sender\'s header', needsLogger, async () => {
-  // ipmon's syslog mode writes only the time of day: the date is the syslog header's
-  const messages = sampleLines.map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ipmon\[\d+\]: /, ''));
-  const file = join(tmp, 'logger-udp.txt');
-  writeFileSync(file, `${[...messages, markerLine('udp')].join('\n')}\n`);
-  const run = await startListening(['--listen', 'udp://:0', ...REPLAY]);
-  const sentAt = Date.now();
-  await logger(run.ports[0], ['--udp', '--rfc3164', '-t', 'ipmon[812]', '-f', file]);
-  await waitForMarker(run, 'udp');
-  await stop(run);
-  const timeOfDay = (iso) => iso.slice(11);
-  const facts = (f) => flowFacts({ ...f, event: { ...f.event, start: timeOfDay(f.event.start), end: timeOfDay(f.event.end) } });
-  const want = flowsOf(await correlate(SAMPLE, { year: 2026 }));
-  const got = flowsOf(run.records);
-  assert.deepEqual(sorted(got.map(facts)), sorted(want.map(facts)));
-  // the header logger wrote (its clock, UTC) placed ipmon's time of day within 12 hours of it
-  for (const f of got) assert.ok(Math.abs(Date.parse(f.event.start) - sentAt) < 12 * 3600e3 + WAIT_MS, f.event.start);
-  const s = statsOf(run);
-  assertAccounted(s);
-  assert.equal(s.listen.udp_datagrams, sampleLines.length + 1);
-  assert.equal(s.listen.udp_dropped, 0);
-});
+for (const rfc of ['--rfc3164', '--rfc5424']) {
+  test(`logger over UDP, ${rfc}, ipmon -s messages: the flows of the fixture, dated by the sender's header`, async () => {
+    // ipmon's syslog mode writes only the time of day: the date is the syslog header's
+    const messages = sampleLines.map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ipmon\[\d+\]: /, ''));
+    const file = join(tmp, `logger-udp${rfc}.txt`);
+    writeFileSync(file, `${[...messages, markerLine(`udp${rfc}`)].join('\n')}\n`);
+    const run = await startListening(['--listen', 'udp://:0', ...REPLAY]);
+    const sentAt = Date.now();
+    await logger(run.ports[0], ['--udp', rfc, '-t', 'ipmon[812]', '-f', file]);
+    await waitForMarker(run, `udp${rfc}`);
+    await stop(run);
+    const timeOfDay = (iso) => iso.slice(11);
+    const facts = (f) => flowFacts({ ...f, event: { ...f.event, start: timeOfDay(f.event.start), end: timeOfDay(f.event.end) } });
+    const want = flowsOf(await correlate(SAMPLE, { year: 2026 }));
+    const got = flowsOf(run.records);
+    assert.deepEqual(sorted(got.map(facts)), sorted(want.map(facts)));
+    // the header logger wrote (its clock, UTC) placed ipmon's time of day within 12 hours of it
+    for (const f of got) assert.ok(Math.abs(Date.parse(f.event.start) - sentAt) < 12 * 3600e3 + WAIT_MS, f.event.start);
+    const s = statsOf(run);
+    assertAccounted(s);
+    assert.equal(s.listen.udp_datagrams, sampleLines.length + 1);
+    assert.equal(s.listen.udp_dropped, 0);
+  });
+}
 
 // ── a relay's raw messages ───────────────────────────────────────────────────────────────────
 

@@ -80,19 +80,17 @@ export async function sendUdp(port, messages) {
   return sent;
 }
 
-/** Whether util-linux logger is installed (.ci/run installs bsdutils when it is not). */
-export async function haveLogger() {
-  try {
-    await promisify(execFile)('logger', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Runs `logger -n 127.0.0.1 -P port ...args` (in UTC, so its header dates are UTC). */
+/**
+ * Runs `logger -n 127.0.0.1 -P port ...args` (util-linux; in UTC, so its header dates are UTC).
+ * Without it the test fails, saying what to install: .ci/run installs it where it is missing.
+ */
 export async function logger(port, args) {
-  await promisify(execFile)('logger', ['-n', '127.0.0.1', '-P', String(port), ...args], { env: { ...process.env, TZ: 'UTC' }, timeout: WAIT_MS });
+  try {
+    await promisify(execFile)('logger', ['-n', '127.0.0.1', '-P', String(port), ...args], { env: { ...process.env, TZ: 'UTC' }, timeout: WAIT_MS });
+  } catch (err) {
+    if (err.code === 'ENOENT') throw new Error('util-linux logger is not installed (Debian: apt-get install bsdutils; .ci/run does this)');
+    throw err;
+  }
 }
 
 /** RFC 6587 octet-counted frames of `messages`. */
