@@ -523,8 +523,8 @@ export class Listener {
 
   #datagram(ep, msg, rinfo) {
     this.counts.udp_datagrams++;
-    if (this.closing) return;
-    if (this.queued >= this.o.bufferBytes) {
+    // at shutdown (sockets closing) as when the queue is full: dropped, counted
+    if (this.closing || this.queued >= this.o.bufferBytes) {
       this.counts.udp_dropped++;
       return;
     }
