@@ -8,7 +8,8 @@
 // log line, appears on its stdout: from process start to the last line processed, in both
 // modes. stdout is read by this process in both modes alike. The TCP sender is this process,
 // streaming the log as fast as the connection takes it: newline framing (the lines as they
-// are), and octet counting (RFC 6587, `LEN SP <PRI>line`, what rsyslog and logger send).
+// are), octet counting (RFC 6587, `LEN SP <PRI>line`, what rsyslog and logger send), and the
+// NDJSON events Vector's socket sink sends in vector-socket.toml (header split into fields).
 
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -105,6 +106,31 @@ function octetFrames(buf) {
   return Buffer.concat(parts);
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const BSD = /^(\w{3}) ([ \d]\d) (\d\d:\d\d:\d\d) (\S+) (\w+)\[(\d+)\]: (.*)$/;
+
+/**
+ * The lines as Vector's socket sink sends them from its syslog source (vector-socket.toml):
+ * one JSON event per line, the syslog header split into fields (message = MSG only); a line
+ * without a BSD header is the event's whole message.
+ */
+function vectorEvents(buf, year) {
+  const out = [];
+  for (const line of buf.toString('latin1').split('\n')) {
+    if (line === '') continue;
+    const m = BSD.exec(line);
+    const e = m
+      ? {
+        appname: m[5], facility: 'local0', host: m[4], hostname: m[4], message: m[7], procid: Number(m[6]), severity: 'info',
+        source_ip: '192.0.2.1', source_type: 'syslog',
+        timestamp: `${year}-${String(MONTHS.indexOf(m[1]) + 1).padStart(2, '0')}-${m[2].trim().padStart(2, '0')}T${m[3]}Z`,
+      }
+      : { message: line, source_type: 'syslog', source_ip: '192.0.2.1' };
+    out.push(`${JSON.stringify(e)}\n`);
+  }
+  return Buffer.from(out.join(''), 'latin1');
+}
+
 /** Prints TCP loopback and file rates for `file` (`lines` lines). */
 export async function run({ lines, file }) {
   const dir = mkdtempSync(join(tmpdir(), 'ipmon-flow-listen-bench-'));
@@ -117,10 +143,12 @@ export async function run({ lines, file }) {
       createReadStream(file).on('end', () => out.end(`${marker}\n`, resolve)).pipe(out, { end: false });
     });
     const octet = octetFrames(readFileSync(withMarker));
+    const ndjson = vectorEvents(readFileSync(withMarker), 2024);
     const common = ['--year', '2024', '--no-progress'];
     const fileRuns = [];
     const lfRuns = [];
     const octRuns = [];
+    const jsonRuns = [];
     let lastStats = null;
     for (let i = 0; i < RUNS; i++) {
       fileRuns.push((await timedRun([...common, withMarker], marker, null)).seconds);
@@ -129,6 +157,7 @@ export async function run({ lines, file }) {
       const oc = await timedRun([...common, '--listen', 'tcp://127.0.0.1:0'], marker, (port) => send(port, octet));
       octRuns.push(oc.seconds);
       lastStats = oc.stats;
+      jsonRuns.push((await timedRun([...common, '--listen', 'tcp://127.0.0.1:0?format=ndjson'], marker, (port) => send(port, ndjson))).seconds);
     }
     const n = lines + 1;
     const rate = (runs) => `${fmt(n / median(runs)).padStart(10)} lines/s   (${median(runs).toFixed(3)} s; runs ${runs.map((s) => s.toFixed(2)).join(' ')})`;
@@ -136,7 +165,9 @@ export async function run({ lines, file }) {
     console.log(`  file (ipmon-flow FILE)                           ${rate(fileRuns)}`);
     console.log(`  TCP loopback, newline framing (--listen tcp://)  ${rate(lfRuns)}`);
     console.log(`  TCP loopback, octet counting (RFC 6587)          ${rate(octRuns)}`);
-    console.log(`  TCP / file rate: newline ${(median(fileRuns) / median(lfRuns)).toFixed(2)}, octet counting ${(median(fileRuns) / median(octRuns)).toFixed(2)}`);
+    console.log(`  TCP loopback, NDJSON of Vector syslog events     ${rate(jsonRuns)}`);
+    console.log(`  TCP / file rate: newline ${(median(fileRuns) / median(lfRuns)).toFixed(2)}, octet counting ${(median(fileRuns) / median(octRuns)).toFixed(2)}, `
+      + `NDJSON ${(median(fileRuns) / median(jsonRuns)).toFixed(2)}`);
     const l = lastStats?.listen;
     if (l) {
       console.log(`  last octet-counting run: ${fmt(l.lines)} lines, ${l.rejected} rejected, reading paused ${l.tcp_pauses} times for back-pressure, `
