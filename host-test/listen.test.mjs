@@ -510,7 +510,7 @@ test('a state file of a followed log is not resumed by --listen, nor a listener\
   const log = join(tmp, 'followed.log');
   const state = join(tmp, 'mixed.state');
   writeFileSync(log, `${udpLine('09:00:00.000000', 7001)}\n`);
-  const follow = startCli(['--follow', log, '--from-start', '--state', state, '--poll-interval', '0.02']);
+  const follow = startCli(['--follow', log, '--from-start', '--state', state, '--state-interval', '0.05', '--poll-interval', '0.02']);
   await follow.waitFor(() => readStateFile(state).state?.meta.input?.offset > 0, 'the follow checkpoint');
   await stop(follow);
   const listen = await startListening(['--listen', 'tcp://:0', '--state', state, ...REPLAY]);
