@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'smol-toml';
 import { correlate } from '../host/index.mjs';
-import { parseListenUrl } from '../host/listen.mjs';
+import { parseListenUrl } from '../host/listen-options.mjs';
 import { generateTraffic } from './lib/generator.mjs';
 import { flowsOf, killLeftovers } from './lib/live-cli.mjs';
 import { flowFacts, markerLine } from './lib/listen-client.mjs';

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { FlowEngine, ConfigError } from './engine.mjs';
 import { StreamSink } from './sinks.mjs';
 import { runFollow, runListen, Stopper } from './live.mjs';
-import { Listener, LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen.mjs';
+import { Listener } from './listen.mjs';
+import { LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen-options.mjs';
 import { offsetMinutes } from './syslog.mjs';
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
