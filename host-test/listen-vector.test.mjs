@@ -90,9 +90,11 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /**
  * The event Vector's syslog source makes of an RFC 3164 line (fields as in its reference,
- * website/cue/reference/components/sources/syslog.cue): the header split into fields, only
- * MSG left in `message`, the time with the year Vector gave it, in UTC. `hostless` firewalls
- * sent no host name: their events have none, only the sender's address in source_ip.
+ * website/cue/reference/components/sources/syslog.cue, and enrich_syslog_event() in
+ * src/sources/syslog.rs): the header split into fields, only MSG left in `message`, procid an
+ * integer, the time with the year Vector gave it, in UTC, source_ip the sender's address, and
+ * `host` the hostname or else source_ip. `hostless` firewalls sent no host name: their events
+ * have no `hostname`.
  */
 function vectorSyslogEvent(line, year, sourceIps, hostless) {
   const m = /^(\w{3}) ([ \d]\d) (\d\d:\d\d:\d\d) (\S+) (\w+)\[(\d+)\]: (.*)$/.exec(line);
@@ -101,7 +103,7 @@ function vectorSyslogEvent(line, year, sourceIps, hostless) {
   const timestamp = `${year}-${String(MONTHS.indexOf(mon) + 1).padStart(2, '0')}-${day.trim().padStart(2, '0')}T${hms}Z`;
   const e = {
     appname, facility: 'local0', message, procid: Number(pid), severity: 'info',
-    source_ip: sourceIps[host], source_type: 'syslog', timestamp,
+    source_ip: sourceIps[host], source_type: 'syslog', timestamp, host: sourceIps[host],
   };
   if (!hostless.includes(host)) Object.assign(e, { host, hostname: host });
   return e;
