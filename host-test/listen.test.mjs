@@ -478,6 +478,26 @@ test('UDP while the CLI is stopped: the kernel\'s drops for its socket are in th
   assert.equal(flowsOf(run.records)[0].source.packets + markers, l.lines);
 });
 
+test('UDP at shutdown: datagrams already in the kernel\'s queue when SIGTERM comes are still read', async () => {
+  const run = await startListening(['--listen', 'udp://:0', ...REPLAY]);
+  const n = 100; // well within the kernel's receive buffer (small datagrams cost about 1 KiB each there)
+  run.signal('SIGSTOP');
+  let sent;
+  try {
+    sent = await sendUdp(run.ports[0], Array.from({ length: n }, (_, i) => udpLine(`09:00:01.${String(i).padStart(6, '0')}`, 6101)));
+  } finally {
+    // the datagrams wait in the kernel; the CLI wakes up to a stop request
+    run.signal('SIGCONT');
+    run.signal('SIGTERM');
+  }
+  assert.equal((await run.exited).code, 0, run.stderr);
+  const s = statsOf(run);
+  assertAccounted(s);
+  assert.equal(s.listen.udp_kernel_drops, 0);
+  assert.equal(s.listen.udp_datagrams, sent);
+  assert.equal(flowsOf(run.records)[0].source.packets, n);
+});
+
 // ── live semantics ───────────────────────────────────────────────────────────────────────────
 
 test('--state: open flows survive a restart and come out complete, under the same ids', async () => {

@@ -32,6 +32,8 @@ const SP = 0x20;
 const BATCH_BYTES = 1 << 20;
 /** Size of the buffers received lines are copied into. */
 const STAGE_BYTES = 256 << 10;
+/** Event-loop turns at most spent reading the kernel's UDP queue at shutdown. */
+const UDP_DRAIN_TURNS = 1000;
 
 // ── records and counters ──────────────────────────────────────────────────────────────────────
 
@@ -169,8 +171,7 @@ export class Listener {
 
   #datagram(ep, msg, rinfo) {
     this.counts.udp_datagrams++;
-    // at shutdown (sockets closing) as when the queue is full: dropped, counted
-    if (this.closing || this.queued >= this.o.bufferBytes) {
+    if (this.queued >= this.o.bufferBytes) {
       this.counts.udp_dropped++;
       return;
     }
@@ -350,27 +351,50 @@ export class Listener {
   }
 
   /**
-   * Stops receiving (shutdown): no new connections or datagrams; open connections are closed,
-   * and a message they were in the middle of is reported as cut. What is queued stays for next().
+   * Stops receiving (shutdown): no new connections; open connections are closed, and a message
+   * they were in the middle of is reported as cut. The UDP sockets are first read until the
+   * kernel's queue is empty (datagrams that arrived before the stop are not left there), then
+   * closed. What is queued stays for next(). Resolves when every socket is closed.
    */
-  stopReceiving() {
-    if (this.closing) return;
+  async stopReceiving() {
+    if (this.closing) return this.stopped;
     this.closing = true;
+    let done;
+    this.stopped = new Promise((resolve) => {
+      done = resolve;
+    });
     clearInterval(this.idleTimer);
     for (const s of this.servers) s.close();
     for (const c of [...this.connections]) {
       c.end('was closed at shutdown');
       c.socket.destroy();
     }
+    await this.#drainUdp();
     // the kernel's count, taken while the sockets still exist
     this.kernelDrops = kernelUdpDrops(this.bound.filter((b) => b.proto === 'udp'));
     for (const u of this.udp) u.close();
     this.udp = [];
+    done();
+    return this.stopped;
+  }
+
+  /**
+   * Lets the event loop read the UDP sockets until two turns in a row bring no datagram (libuv
+   * reads a few dozen per socket and turn; the first turn may end without polling), at most
+   * UDP_DRAIN_TURNS turns while senders keep sending.
+   */
+  async #drainUdp() {
+    let quiet = 0;
+    for (let i = 0; i < UDP_DRAIN_TURNS && this.udp.length && quiet < 2; i++) {
+      const before = this.counts.udp_datagrams;
+      await new Promise((resolve) => setImmediate(resolve));
+      quiet = this.counts.udp_datagrams === before ? quiet + 1 : 0;
+    }
   }
 
   /** Releases every socket. */
   close() {
-    this.stopReceiving();
+    return this.stopReceiving();
   }
 
   /** The ipmon.stats.listen object. */

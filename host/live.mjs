@@ -249,9 +249,9 @@ class ListenInput {
     return { log_path: null, input: null, listen: this.urls };
   }
 
-  /** After a stop: no more receiving; what is queued is still processed. */
+  /** After a stop: no more receiving (resolves when the sockets are closed); what is queued is still processed. */
   stopReceiving() {
-    this.listener.stopReceiving();
+    return this.listener.stopReceiving();
   }
 
   /** The engine's stats record with ipmon.stats.listen added. */
@@ -334,7 +334,7 @@ class LiveRun {
    * seconds so a huge backlog cannot stall the exit.
    */
   async #drainAfterStop() {
-    this.input.stopReceiving?.();
+    await this.input.stopReceiving?.();
     // a listener's queue is bounded (--listen-buffer): it is always processed to its end
     const until = this.input.drainsAll ? Infinity : Date.now() + 5000;
     while (Date.now() < until) {
