@@ -498,6 +498,29 @@ test('UDP at shutdown: datagrams already in the kernel\'s queue when SIGTERM com
   assert.equal(flowsOf(run.records)[0].source.packets, n);
 });
 
+test('TCP at shutdown: what a connection had already delivered when SIGTERM comes is still read', async () => {
+  const run = await startListening(['--listen', 'tcp://:0', ...REPLAY]);
+  const n = 2000;
+  const sock = net.connect({ host: '127.0.0.1', port: run.ports[0] });
+  await new Promise((resolve) => sock.once('connect', resolve));
+  sock.on('error', () => {}); // the CLI resets the connection at its exit
+  run.signal('SIGSTOP');
+  try {
+    const data = `${Array.from({ length: n }, (_, i) => udpLine(`09:00:02.${String(i).padStart(6, '0')}`, 6201)).join('\n')}\n`;
+    // written into the CLI's receive buffer while it is stopped (about 170 kB: loopback takes it)
+    await new Promise((resolve) => sock.write(data, resolve));
+  } finally {
+    run.signal('SIGCONT');
+    run.signal('SIGTERM');
+  }
+  assert.equal((await run.exited).code, 0, run.stderr);
+  sock.destroy();
+  const s = statsOf(run);
+  assertAccounted(s);
+  assert.equal(s.listen.lines, n);
+  assert.equal(flowsOf(run.records)[0].source.packets, n);
+});
+
 // ── live semantics ───────────────────────────────────────────────────────────────────────────
 
 test('--state: open flows survive a restart and come out complete, under the same ids', async () => {

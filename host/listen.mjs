@@ -32,8 +32,8 @@ const SP = 0x20;
 const BATCH_BYTES = 1 << 20;
 /** Size of the buffers received lines are copied into. */
 const STAGE_BYTES = 256 << 10;
-/** Event-loop turns at most spent reading the kernel's UDP queue at shutdown. */
-const UDP_DRAIN_TURNS = 1000;
+/** Event-loop turns at most spent at shutdown reading what the kernel holds for the sockets. */
+const DRAIN_TURNS = 1000;
 
 // ── records and counters ──────────────────────────────────────────────────────────────────────
 
@@ -94,6 +94,7 @@ export class Listener {
     this.closing = false;
     this.notify = null;
     this.seq = 0;
+    this.rxBytes = 0; // bytes read from TCP connections (tells the shutdown drain when it is done)
     this.busy = false; // the live loop's checkpoint test: a listener has no position to save
   }
 
@@ -160,7 +161,10 @@ export class Listener {
     const conn = new Connection(this, socket, ep);
     this.connections.add(conn);
     if (this.paused) socket.pause();
-    socket.on('data', (chunk) => conn.data(chunk));
+    socket.on('data', (chunk) => {
+      this.rxBytes += chunk.length;
+      conn.data(chunk);
+    });
     socket.on('end', () => {
       conn.end('closed');
       socket.end();
@@ -351,10 +355,11 @@ export class Listener {
   }
 
   /**
-   * Stops receiving (shutdown): no new connections; open connections are closed, and a message
-   * they were in the middle of is reported as cut. The UDP sockets are first read until the
-   * kernel's queue is empty (datagrams that arrived before the stop are not left there), then
-   * closed. What is queued stays for next(). Resolves when every socket is closed.
+   * Stops receiving (shutdown): no new connections. What the kernel already holds for the
+   * sockets is read first (datagrams and bytes that arrived before the stop are not left
+   * there), then open connections are closed (a message they were in the middle of is reported
+   * as cut) and the UDP sockets too. What is queued stays for next(). Resolves when every
+   * socket is closed.
    */
   async stopReceiving() {
     if (this.closing) return this.stopped;
@@ -365,11 +370,11 @@ export class Listener {
     });
     clearInterval(this.idleTimer);
     for (const s of this.servers) s.close();
+    await this.#drain();
     for (const c of [...this.connections]) {
       c.end('was closed at shutdown');
       c.socket.destroy();
     }
-    await this.#drainUdp();
     // the kernel's count, taken while the sockets still exist
     this.kernelDrops = kernelUdpDrops(this.bound.filter((b) => b.proto === 'udp'));
     for (const u of this.udp) u.close();
@@ -379,16 +384,18 @@ export class Listener {
   }
 
   /**
-   * Lets the event loop read the UDP sockets until two turns in a row bring no datagram (libuv
-   * reads a few dozen per socket and turn; the first turn may end without polling), at most
-   * UDP_DRAIN_TURNS turns while senders keep sending.
+   * Lets the event loop read what the kernel already holds for the sockets (datagrams, bytes of
+   * open connections) until two turns in a row bring nothing (libuv reads a few dozen datagrams
+   * or chunks per socket and turn; the first turn may end without polling). Bounded: at most
+   * DRAIN_TURNS turns while senders keep sending, and TCP is not read once --listen-buffer is
+   * full (then the rest is in flight, the senders' to resend).
    */
-  async #drainUdp() {
+  async #drain() {
     let quiet = 0;
-    for (let i = 0; i < UDP_DRAIN_TURNS && this.udp.length && quiet < 2; i++) {
-      const before = this.counts.udp_datagrams;
+    for (let i = 0; i < DRAIN_TURNS && quiet < 2; i++) {
+      const before = this.counts.udp_datagrams + this.rxBytes;
       await new Promise((resolve) => setImmediate(resolve));
-      quiet = this.counts.udp_datagrams === before ? quiet + 1 : 0;
+      quiet = this.counts.udp_datagrams + this.rxBytes === before ? quiet + 1 : 0;
     }
   }
 
