@@ -149,6 +149,15 @@ test('NDJSON events: a Vector syslog event gets its header back; no usable messa
   // a whole syslog line in message (Vector could not parse it, or another producer)
   normalizeEvent({ message: `<13>Nov 28 09:00:00 ipmon[1]: ${msg}`, source_ip: '192.0.2.9' }, '127.0.0.1', ctx, res);
   assert.equal(res.line().toString(), `<13>Nov 28 09:00:00 192.0.2.9 ipmon[1]: ${msg}`);
+  // a message that has its own header keeps it, even when the event has syslog fields
+  normalizeEvent({ ...event, hostname: undefined, message: `Nov 28 09:00:00 ipmon[1]: ${msg}` }, '127.0.0.1', ctx, res);
+  assert.equal(res.line().toString(), `Nov 28 09:00:00 192.0.2.1 ipmon[1]: ${msg}`);
+  assert.equal(res.hostAdded, true);
+  // no time in the event: the time of receipt
+  const { timestamp: _t, ...noTime } = event;
+  normalizeEvent(noTime, '127.0.0.1', ctx, res);
+  assert.equal(res.line().toString(), `2026-11-28T09:00:01.000000Z fw1 ipmon[812]: ${msg}`);
+  assert.equal(res.timeAdded, true);
   normalizeEvent({ message: `28/11/2026 ${msg}` }, '127.0.0.1', ctx, res);
   assert.equal(res.line().toString(), `28/11/2026 ${msg}`);
   assert.equal(normalizeEvent({ msg: 'x' }, '127.0.0.1', ctx, res).reason, 'missing_key');

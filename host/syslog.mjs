@@ -308,19 +308,26 @@ export function normalizeEvent(event, peer, ctx, res) {
   const m = event.message;
   if (m === undefined) return { reason: 'missing_key', message: 'event has no field "message"' };
   if (typeof m !== 'string') return { reason: 'not_a_string', message: 'field "message" is not a string' };
-  const bytes = Buffer.from(m);
   const sender = typeof event.source_ip === 'string' && TOKEN_RE.test(event.source_ip) ? peerHost(event.source_ip) : peer;
-  if (typeof event.appname === 'string' && TOKEN_RE.test(event.appname) && !hasSyslogHeader(bytes, 0, bytes.length)) {
-    const host = typeof event.hostname === 'string' && TOKEN_RE.test(event.hostname) ? event.hostname : sender;
-    const ts = typeof event.timestamp === 'string' && ISO_RE.test(event.timestamp) ? event.timestamp : isoTime(ctx.nowMs(), ctx.offsetMin);
+  if (typeof event.appname === 'string' && TOKEN_RE.test(event.appname)) {
+    const named = typeof event.hostname === 'string' && TOKEN_RE.test(event.hostname);
+    const timed = typeof event.timestamp === 'string' && ISO_RE.test(event.timestamp);
     const pid = event.procid;
     const tag = pid === undefined || pid === null || pid === '' || !TOKEN_RE.test(String(pid)) ? event.appname : `${event.appname}[${pid}]`;
-    const head = Buffer.from(`${ts} ${host} ${tag}: `);
-    normalizeSyslog(Buffer.concat([head, bytes]), 0, head.length + bytes.length, sender, ctx, res);
-    if (typeof event.hostname !== 'string') res.hostAdded = true;
-    if (typeof event.timestamp !== 'string') res.timeAdded = true;
+    const head = `${timed ? event.timestamp : isoTime(ctx.nowMs(), ctx.offsetMin)} ${named ? event.hostname : sender} ${tag}: `;
+    // one buffer for the header and the message; the header is used unless the message has one
+    const line = Buffer.from(head + m);
+    const at = Buffer.byteLength(head);
+    if (hasSyslogHeader(line, at, line.length)) {
+      normalizeSyslog(line, at, line.length, sender, ctx, res);
+    } else {
+      normalizeSyslog(line, 0, line.length, sender, ctx, res);
+      if (!named) res.hostAdded = true;
+      if (!timed) res.timeAdded = true;
+    }
     return null;
   }
+  const bytes = Buffer.from(m);
   normalizeSyslog(bytes, 0, bytes.length, sender, ctx, res);
   return null;
 }
