@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,6 +272,31 @@ test('BSD syslogd\'s forwarded form has no host: the sender\'s address keys the 
   const got = flowsOf(run.records);
   assert.deepEqual(got.map((f) => JSON.stringify(f)), want.map((f) => JSON.stringify(f)));
   assert.equal(statsOf(run).listen.hosts_added, sampleLines.length);
+});
+
+test('IPv6 loopback: [::1] over UDP and TCP, the sender ::1 is the logging host', async (t) => {
+  const probe = net.createServer();
+  const ok = await new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+  });
+  if (!ok) return t.skip('no IPv6 loopback on this machine');
+  const run = await startListening(['--listen', 'udp://[::1]:0', '--listen', 'tcp://[::1]:0', '--year', '2026', ...REPLAY]);
+  assert.match(run.stderr, /listening on udp:\/\/\[::1\]:\d+\n/);
+  const line = (port) => `<134>Nov 28 09:00:00 ipmon[1]: 09:00:00.000001 em0 @0:1 p 10.0.0.1,${port} -> 10.0.0.2,53 PR udp len 20 60 IN`;
+  const udp = dgram.createSocket('udp6');
+  await new Promise((resolve, reject) => udp.send(line(9001), run.ports[0], '::1', (err) => (err ? reject(err) : resolve())));
+  udp.close();
+  await new Promise((resolve, reject) => {
+    const sock = net.connect({ host: '::1', port: run.ports[1] }, () => sock.end(`${line(9002)}\n${markerLine('v6')}\n`));
+    sock.on('error', reject);
+    sock.on('close', resolve);
+  });
+  await waitForMarker(run, 'v6');
+  await stop(run);
+  const flows = flowsOf(run.records);
+  assert.deepEqual(flows.map((f) => [f.source.port, f.observer.hostname]).sort(), [[9001, '::1'], [9002, '::1']]);
+  assertAccounted(statsOf(run));
 });
 
 // ── bad input and abuse ──────────────────────────────────────────────────────────────────────

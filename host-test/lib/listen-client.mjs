@@ -16,7 +16,7 @@ export async function startListening(args, opts) {
   const run = startCli(args, opts);
   const count = args.filter((a) => a === '--listen').length;
   await run.waitFor((r) => (r.stderr.match(/listening on /g) ?? []).length >= count, 'the CLI to listen');
-  run.ports = [...run.stderr.matchAll(/listening on \w+:\/\/.*?:(\d+)/g)].map((m) => Number(m[1]));
+  run.ports = [...run.stderr.matchAll(/listening on \w+:\/\/(?:\[[^\]]*\]|[^:\s]*):(\d+)/g)].map((m) => Number(m[1]));
   return run;
 }
 
