@@ -16,6 +16,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { correlate } from '../host/index.mjs';
+import { FlowEngine } from '../host/engine.mjs';
 import { parseListenUrl } from '../host/listen-options.mjs';
 import { detectFraming, QUOTE_BYTES } from '../host/listen-tcp.mjs';
 import { Normalized, normalizeEvent, normalizeSyslog } from '../host/syslog.mjs';
@@ -582,6 +583,39 @@ test('--state: open flows survive a restart and come out complete, under the sam
   assert.ok(flowsOf(first.records).some((f) => f.ipmon.end_reason === 'forced_end'), 'open at the stop');
   const s = statsOf(second);
   assert.equal(s.lines_read, g.lines.length + 2, 'the counters continue');
+  assert.equal(s.packets, g.totals.packets);
+});
+
+test('--state after kill -9: the restart continues from the last checkpoint, no flow lost or counted twice', async () => {
+  const g = generateTraffic({ seed: 44, connections: 120, concurrency: 60, format: 'syslog', observers: ['fw1', 'fw2'] });
+  const state = join(tmp, 'listen-crash.state');
+  const half = Math.floor(g.lines.length / 2);
+  const args = ['--listen', 'tcp://:0', '--state', state, '--state-interval', '0.05', '--year', '2024', ...REPLAY];
+  const first = await startListening(args);
+  await sendTcp(first.ports[0], `${[...g.lines.slice(0, half), markerLine('c1')].join('\n')}\n`);
+  await waitForMarker(first, 'c1');
+  // a checkpoint that holds every line sent so far (its engine says so), then the crash
+  const checkpointed = () => {
+    const st = readStateFile(state).state;
+    if (!st) return false;
+    const e = new FlowEngine({ year: 2024 });
+    e.restore(st.blob);
+    return JSON.parse(e.stats().toString()).ipmon.stats.lines_read === half + 1;
+  };
+  await first.waitFor(checkpointed, 'a checkpoint of every line');
+  first.signal('SIGKILL');
+  assert.equal((await first.exited).signal, 'SIGKILL');
+  const second = await startListening(args);
+  await sendTcp(second.ports[0], `${[...g.lines.slice(half), markerLine('c2')].join('\n')}\n`);
+  await waitForMarker(second, 'c2');
+  await stop(second);
+  // no provisional records at a crash: every flow comes out once, complete
+  const flows = flowsOf([...first.records, ...second.records]);
+  assert.equal(new Set(flows.map((f) => f.event.id)).size, flows.length, 'no flow twice');
+  const want = flowsOf(await correlate(g.text, { year: 2024 }));
+  assert.deepEqual(sorted(flows.map(flowFacts)), sorted(want.map(flowFacts)));
+  const s = statsOf(second);
+  assert.equal(s.lines_read, g.lines.length + 2);
   assert.equal(s.packets, g.totals.packets);
 });
 
