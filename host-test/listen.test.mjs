@@ -384,6 +384,43 @@ test('invalid UTF-8, cut frames, a broken frame header, unusable JSON: records a
   assert.equal(s.listen.not_json + s.listen.missing_key + s.listen.not_a_string, 3);
 });
 
+test('random bytes on 60 connections (both framings, ndjson, cut anywhere, some reset): every message accounted for, no crash', async () => {
+  const run = await startListening(['--listen', 'tcp://:0', '--listen', 'tcp://:0?format=ndjson', '--max-message', '2K', ...REPLAY]);
+  let x = 12345;
+  const rnd = (n) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  const piece = () => {
+    switch (rnd(8)) {
+      case 0: return Buffer.from(`${udpLine('09:00:00.000000', 7000 + rnd(50))}\n`);
+      case 1: return octetCounted([`<13>${udpLine('09:00:00.000000', 7000 + rnd(50))}`]);
+      case 2: return Buffer.from(`${JSON.stringify({ message: udpLine('09:00:00.000000', 7000 + rnd(50)) })}\n`);
+      case 3: return Buffer.from(`${rnd(100000)} <${rnd(200)}>`); // a frame header announcing anything
+      case 4: return Buffer.from('x'.repeat(rnd(5000)));
+      case 5: return Buffer.from([0xff, 0xc3, 0x0a, 0x80]);
+      case 6: return Buffer.from(`{"message":${rnd(2) ? '"a' : '7'}}\n`);
+      default: return Buffer.from(Array.from({ length: rnd(300) }, () => rnd(256)));
+    }
+  };
+  const sends = [];
+  for (let c = 0; c < 60; c++) {
+    const data = Buffer.concat(Array.from({ length: 1 + rnd(40) }, piece));
+    const port = run.ports[rnd(2)];
+    sends.push(sendTcp(port, data, { pieces: 1 + rnd(20), seed: c + 1, close: rnd(4) === 0 ? 'destroy' : 'end' }).catch(() => {}));
+  }
+  await Promise.all(sends);
+  await sendTcp(run.ports[0], `${markerLine('fuzz')}\n`);
+  await waitForMarker(run, 'fuzz');
+  await stop(run);
+  const s = statsOf(run);
+  assertAccounted(s);
+  assert.equal(s.listen.tcp_connections, 61);
+  assert.equal(byType(run, 'rejected').length, s.listen.rejected);
+  assert.ok(s.listen.rejected > 0 && s.listen.lines > 0, JSON.stringify(s.listen));
+  assert.ok(s.listen.buffer_high_water < 8 << 20);
+});
+
 test('a connection that goes quiet mid-message is closed after --idle-timeout, the part reported', async () => {
   const run = await startListening(['--listen', 'tcp://:0', '--idle-timeout', '0.3', ...REPLAY]);
   const sock = await sendTcp(run.ports[0], `${udpLine('09:00:00.000000', 3001)}\npartial`, { close: 'keep' });
