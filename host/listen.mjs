@@ -15,7 +15,8 @@
 // 256 bytes for the record), plus --listen-buffer bytes of queued lines.
 //
 // Beside it: listen-options.mjs (URLs and limits), listen-tcp.mjs (one connection's framing),
-// listen-udp.mjs (the kernel's drops), syslog.mjs (a message -> a line).
+// listen-udp.mjs (the kernel's drops), listen-input.mjs (the live loop's adapter), syslog.mjs
+// (a message -> a line).
 
 import dgram from 'node:dgram';
 import net from 'node:net';
