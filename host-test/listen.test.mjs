@@ -520,7 +520,7 @@ test('UDP while the output is stuck: datagrams over --listen-buffer are dropped 
   const run = await startListening(['--listen', 'udp://:0', '--listen-buffer', '64K', ...REPLAY]);
   run.child.stdout.pause();
   const n = 4000;
-  let sent = await sendUdp(run.ports[0], Array.from({ length: n }, (_, i) => `not an ipmon line, datagram ${i} ${'.'.repeat(40)}`));
+  let sent = await sendUdp(run.ports[0], Array.from({ length: n }, (_, i) => `not an ipmon line, datagram ${i} ${'.'.repeat(40)}`), { pace: 20 });
   run.child.stdout.resume();
   sent += await markUdp(run, run.ports[0], 'udp-drop');
   await stop(run);

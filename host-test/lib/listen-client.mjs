@@ -66,13 +66,16 @@ export function sendTcp(port, data, { pieces = 1, close = 'end', seed = 1 } = {}
 }
 
 /** Sends each message of `messages` as one UDP datagram to 127.0.0.1:port; resolves with how many went out. */
-export async function sendUdp(port, messages) {
+export async function sendUdp(port, messages, { pace = 0 } = {}) {
   const sock = dgram.createSocket('udp4');
   let sent = 0;
   try {
     for (const m of messages) {
       await new Promise((resolve, reject) => sock.send(Buffer.isBuffer(m) ? m : Buffer.from(m), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
       sent++;
+      // pace: a pause every `pace` datagrams, so a busy machine's receiver keeps up and the
+      // kernel's socket queue does not overflow first
+      if (pace > 0 && sent % pace === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {
     sock.close();
