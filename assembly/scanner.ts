@@ -103,7 +103,7 @@ function note(hs: u32, now: i64, t: i64, outcome: u8, bit: u8, v6: bool, target:
   let s = scanFind(h);
   if (s === null) {
     if (outcome == OUTCOME_ANSWERED) return false;
-    s = scanInsert(h, hs, endEpisode);
+    s = scanInsert(h, hs, now, config.scanIntervalUs, endEpisode);
     restartWindow(s, t);
     if (v6) s.flags |= SCAN_V6;
     if (s.kind == SCAN_ADDRESS && bit != SCAN_ICMP) s.flags |= SCAN_HAS_PORT;

@@ -20,7 +20,8 @@
 //   buckets  u32 per bucket (slot + 1, 0 = empty), chained through Scan.chain; keyed hash
 //            (hash.ts), so crafted sources cannot pile into one chain
 //   lists    one per logging host, in order of last note: the head is the first to expire
-//            and, when every slot is taken, the one evicted (least recently seen)
+//            and, when every slot is taken, the oldest few are where the one to evict is
+//            chosen (the one with the fewest targets: see evictOne)
 //
 // Nothing is allocated after scansInit; the state is fixed at about 1.4 MB.
 
@@ -39,6 +40,9 @@ import { MAX_HOSTS } from "./observers";
 /** Bits of the linear-counting bitmap that estimates distinct targets beyond EXACT_CAP (2^10). */
 // @ts-ignore: decorator
 @inline const BITMAP_BITS: u32 = 1024;
+/** Least recently seen candidates looked at for the one to evict. */
+// @ts-ignore: decorator
+@inline const EVICT_SAMPLE: u32 = 8;
 /** Targets kept as a sample for the record. */
 // @ts-ignore: decorator
 @inline export const SAMPLE_CAP: u32 = 10;
@@ -74,6 +78,12 @@ import { MAX_HOSTS } from "./observers";
 @inline export const SCAN_OVERFLOW: u8 = 2;
 // @ts-ignore: decorator
 @inline export const SCAN_V6: u8 = 4;
+/**
+ * Opened within scan_interval of an eviction of a candidate on its host: earlier attempts of
+ * the source may have been forgotten, so its count is a lower bound, not exact.
+ */
+// @ts-ignore: decorator
+@inline export const SCAN_PARTIAL: u8 = 16;
 /** The address scan is on a port (TCP, UDP); ICMP echo sweeps have none. */
 // @ts-ignore: decorator
 @inline export const SCAN_HAS_PORT: u8 = 8;
@@ -141,6 +151,8 @@ let slots: usize = 0;
 let buckets: usize = 0;
 /** Per host: head and tail slot of its list (u32 each). */
 let lists: usize = 0;
+/** Per host: its clock when it last had a candidate evicted (i64), i64.MIN_VALUE if never. */
+let evictedAt: usize = 0;
 let freeHead: u32 = SCAN_NIL;
 let used: u32 = 0;
 /** Where the search for another host's slot to evict starts (round robin). */
@@ -155,7 +167,9 @@ export function scansInit(): void {
     slots = heap.alloc(<usize>SCAN_SLOTS * SLOT_SIZE);
     buckets = heap.alloc(<usize>SCAN_BUCKETS * 4);
     lists = heap.alloc(LIST_SIZE);
+    evictedAt = heap.alloc(<usize>MAX_HOSTS * 8);
   }
+  for (let h: u32 = 0; h < MAX_HOSTS; h++) store<i64>(evictedAt + (<usize>h << 3), i64.MIN_VALUE);
   memory.fill(buckets, 0, <usize>SCAN_BUCKETS * 4);
   memory.fill(lists, 0xff, LIST_SIZE);
   for (let i: u32 = 0; i < SCAN_SLOTS; i++) scanAt(i).chain = i + 1 < SCAN_SLOTS ? i + 1 : SCAN_NIL;
@@ -230,8 +244,8 @@ export function scanKeyHash(): u32 {
  * least recently seen candidate of the same host goes (another host's when it has none);
  * an episode among them is handed to `ended` first so its final record is written.
  */
-export function scanInsert(h: u32, hs: u32, ended: (s: Scan) => void): Scan {
-  if (freeHead == SCAN_NIL) evictOne(hs, ended);
+export function scanInsert(h: u32, hs: u32, now: i64, window: i64, ended: (s: Scan) => void): Scan {
+  if (freeHead == SCAN_NIL) evictOne(hs, now, ended);
   const i = freeHead;
   const s = scanAt(i);
   freeHead = s.chain;
@@ -246,18 +260,42 @@ export function scanInsert(h: u32, hs: u32, ended: (s: Scan) => void): Scan {
   store<u32>(b, i + 1);
   s.prev = s.next = SCAN_NIL;
   append(s, i);
+  const lastEviction = load<i64>(evictedAt + (<usize>hs << 3));
+  if (lastEviction != i64.MIN_VALUE && now - lastEviction <= window) s.flags |= SCAN_PARTIAL;
   return s;
 }
 
-function evictOne(hs: u32, ended: (s: Scan) => void): void {
-  let victim = listHead(hs);
-  for (let k: u32 = 0; victim == SCAN_NIL && k < MAX_HOSTS; k++) {
+/**
+ * Frees a slot. Of the EVICT_SAMPLE least recently seen candidates the one with the fewest
+ * targets goes (episodes last): under a flood of spoofed one-shot sources a slow scanner with
+ * a few targets keeps its candidate, where plain least-recently-seen would lose it.
+ */
+function evictOne(hs: u32, now: i64, ended: (s: Scan) => void): void {
+  let oldest = listHead(hs);
+  for (let k: u32 = 0; oldest == SCAN_NIL && k < MAX_HOSTS; k++) {
     evictCursor = evictCursor + 1 < MAX_HOSTS ? evictCursor + 1 : 0;
-    victim = listHead(evictCursor);
+    oldest = listHead(evictCursor);
+  }
+  let victim = oldest;
+  let least: u32 = u32.MAX_VALUE;
+  let i = oldest;
+  for (let k: u32 = 0; k < EVICT_SAMPLE && i != SCAN_NIL; k++) {
+    const c = scanAt(i);
+    const weight = (c.flags & SCAN_REPORTED) ? <u32>0xffff0000 + <u32>c.exactCount : <u32>c.exactCount;
+    if (weight < least) {
+      least = weight;
+      victim = i;
+    }
+    i = c.next;
   }
   const s = scanAt(victim);
   if (s.flags & SCAN_REPORTED) ended(s);
-  else candidatesEvicted++;
+  else {
+    candidatesEvicted++;
+    // on the evicted candidate's host, by the clock of the host that needed the slot: the
+    // same host under a flood, which is the case that matters
+    store<i64>(evictedAt + (<usize>s.hostSlot << 3), now);
+  }
   scanRemove(s);
 }
 
@@ -361,7 +399,7 @@ export function restartWindow(s: Scan, t: i64): void {
   memory.fill(base + EXACT_AT, 0, SLOT_SIZE - EXACT_AT);
   s.exactCount = 0;
   s.sampleCount = 0;
-  s.flags &= ~SCAN_OVERFLOW;
+  s.flags &= ~SCAN_OVERFLOW; // SCAN_PARTIAL stays: what was forgotten before stays forgotten
   s.protocols = 0;
   s.windowUs = t;
   s.firstUs = t;

@@ -10,7 +10,7 @@ import { putIp } from "../parse/ipaddr";
 import { putTransportName, PROTO_ICMP, PROTO_ICMPV6 } from "../parse/protocols";
 import { EMPTY_ID } from "../flows/intern";
 import {
-  distinctTargets, sampleAt, Scan, SCAN_ADDRESS, SCAN_HAS_PORT, SCAN_ICMP, SCAN_OVERFLOW, SCAN_TCP, SCAN_UDP, SCAN_V6,
+  distinctTargets, sampleAt, Scan, SCAN_ADDRESS, SCAN_HAS_PORT, SCAN_ICMP, SCAN_OVERFLOW, SCAN_PARTIAL, SCAN_TCP, SCAN_UDP, SCAN_V6,
 } from "../flows/scans";
 import { beginRecord, endRecord, putAscii, putByte, putI64, putU64 } from "./output";
 import { putName, putRecordId } from "./summary";
@@ -80,7 +80,7 @@ function putScanFields(s: Scan, address: bool, v6: bool, ended: bool): void {
   putAscii(address ? '","distinct_hosts":' : '","distinct_ports":');
   putU64(distinctTargets(s));
   putAscii(',"distinct_exact":');
-  putAscii((s.flags & SCAN_OVERFLOW) ? "false" : "true");
+  putAscii((s.flags & (SCAN_OVERFLOW | SCAN_PARTIAL)) ? "false" : "true");
   putAscii(',"threshold":');
   putU64(address ? config.addressScanThreshold : config.portScanThreshold);
   putAscii(',"interval":');
