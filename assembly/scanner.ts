@@ -62,7 +62,7 @@ export function scanAttempt(f: Flow, hs: u32, now: i64): i64 {
     keyOf(orig, resp, 0, 0, SCAN_PORT, f.observer);
     memory.fill(sampleScratch, 0, 16);
     store<u16>(sampleScratch, <u16>respPort);
-    noted = note(hs, now, f.firstUs, outcome, bit, v6, (proto << 16) | respPort, config.portScanThreshold);
+    noted = note(hs, now, f.firstUs, f.lastUs, outcome, bit, v6, (proto << 16) | respPort, config.portScanThreshold);
   }
   keyOf(orig, 0, respPort, proto, SCAN_ADDRESS, f.observer);
   memory.copy(sampleScratch, resp, 16);
@@ -71,8 +71,8 @@ export function scanAttempt(f: Flow, hs: u32, now: i64): i64 {
     memory.copy(v6Scratch, resp, 16);
     target = hashKey(v6Scratch); // stated in the record: exact up to 32-bit collisions
   } else target = bswap<u32>(load<u32>(resp, 12));
-  if (note(hs, now, f.firstUs, outcome, bit, v6, target, config.addressScanThreshold)) noted = true;
-  return noted ? now + config.scanIntervalUs : i64.MAX_VALUE;
+  if (note(hs, now, f.firstUs, f.lastUs, outcome, bit, v6, target, config.addressScanThreshold)) noted = true;
+  return noted ? f.lastUs + config.scanIntervalUs : i64.MAX_VALUE;
 }
 
 /** Blocked, rejected (RST to the SYN, or an ICMP error quoting an unanswered flow), unanswered, answered. */
@@ -98,7 +98,7 @@ function keyOf(src: usize, host: usize, port: u32, proto: u32, kind: u8, observe
  * Notes one attempt on the candidate keyed at SCAN_KEY (opening one for a failed attempt) and
  * reports the episode when it reaches `threshold` distinct targets. Returns true if noted.
  */
-function note(hs: u32, now: i64, t: i64, outcome: u8, bit: u8, v6: bool, target: u32, threshold: u32): bool {
+function note(hs: u32, now: i64, t: i64, last: i64, outcome: u8, bit: u8, v6: bool, target: u32, threshold: u32): bool {
   const h = scanKeyHash();
   let s = scanFind(h);
   if (s === null) {
@@ -112,7 +112,7 @@ function note(hs: u32, now: i64, t: i64, outcome: u8, bit: u8, v6: bool, target:
     if (outcome == OUTCOME_ANSWERED) return false;
     restartWindow(s, t);
   }
-  count(s, outcome, bit, t, now);
+  count(s, outcome, bit, t, last);
   if (outcome != OUTCOME_ANSWERED) addTarget(s, target, sampleScratch);
   if ((s.flags & SCAN_REPORTED) == 0 && distinctTargets(s) >= threshold) {
     s.flags |= SCAN_REPORTED;
@@ -123,7 +123,7 @@ function note(hs: u32, now: i64, t: i64, outcome: u8, bit: u8, v6: bool, target:
   return true;
 }
 
-function count(s: Scan, outcome: u8, bit: u8, t: i64, now: i64): void {
+function count(s: Scan, outcome: u8, bit: u8, t: i64, last: i64): void {
   s.attempts++;
   if (outcome == OUTCOME_BLOCKED) s.blocked++;
   else if (outcome == OUTCOME_REJECTED) s.rejected++;
@@ -132,7 +132,9 @@ function count(s: Scan, outcome: u8, bit: u8, t: i64, now: i64): void {
   s.protocols |= bit;
   if (t < s.firstUs) s.firstUs = t;
   if (t > s.lastUs) s.lastUs = t;
-  s.notedUs = now;
+  // an episode ends scan_interval after its last attempt in event time, not after the
+  // moment the attempt's flow was reported (5 to 60 s later, by its timeout)
+  if (last > s.notedUs) s.notedUs = last;
   scanTouch(s);
 }
 

@@ -126,7 +126,7 @@ export class Scan {
   /** First and last attempt time of the window or episode. */
   firstUs: i64;
   lastUs: i64;
-  /** The host's clock when an attempt was last noted: expiry runs from it. */
+  /** Event time of the last packet of the latest attempt: the episode ends scan_interval after it. */
   notedUs: i64;
   attempts: u32;
   blocked: u32;
@@ -371,8 +371,15 @@ function unlink(s: Scan, i: u32): void {
  */
 export function addTarget(s: Scan, value: u32, sample: usize): bool {
   const base = changetype<usize>(s);
-  // the top bits of a multiplicative mix pick the bit: ports and addresses are far from uniform
-  const bit = ((value ^ (value >>> 16)) * 0x45d9f3b) >>> (32 - 10);
+  // murmur3's finaliser picks the bit: linear counting needs targets spread like random ones,
+  // and runs of ports or addresses are anything but (a plain multiplicative hash spreads a run
+  // too evenly and the estimate overshoots by a quarter)
+  let m = value ^ (value >>> 16);
+  m *= 0x85ebca6b;
+  m ^= m >>> 13;
+  m *= 0xc2b2ae35;
+  m ^= m >>> 16;
+  const bit = m >>> (32 - 10);
   const word = base + BITMAP_AT + (<usize>(bit >>> 6) << 3);
   store<u64>(word, load<u64>(word) | (<u64>1 << <u64>(bit & 63)));
   const n = <u32>s.exactCount;
