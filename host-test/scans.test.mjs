@@ -8,6 +8,7 @@ import { correlate } from '../host/index.mjs';
 import { ofType, projectFlow } from './lib/project.mjs';
 import { generateScans } from './lib/scangen.mjs';
 import { generateTraffic } from './lib/generator.mjs';
+import { FluentBitPipeline } from './lib/fluentbit-emulator.mjs';
 
 const fixture = (name) => new URL(`../fixtures/${name}`, import.meta.url);
 
@@ -119,4 +120,17 @@ test('generated everyday traffic (several firewalls, IPv6, ICMP) holds no scans'
   const g = generateTraffic({ seed: 5, connections: 2000, concurrency: 80, format: 'mixed', observers: ['fw1', 'fw2'] });
   const records = await correlate(g.text, { year: 2024 });
   assert.deepEqual(ofType(records, 'scan').map(projectScan), []);
+});
+
+test('Fluent Bit (the module behind the real split.lua) writes the same scan records as the CLI', async () => {
+  const text = readFileSync(fixture('scans.log'), 'utf8');
+  const pipe = new FluentBitPipeline();
+  const wall = Date.UTC(2026, 10, 28, 9, 0, 0) * 1000;
+  const out = [...pipe.push('fw.tick', wall - 1, { ipmon_flow: { year: 2026 } })];
+  text.split('\n').filter(Boolean).forEach((line, i) => out.push(...pipe.push('fw.ipmon', wall + i, { log: line })));
+  out.push(...pipe.push('fw.tick', wall + 1e6, { ipmon_flow: 'flush' }));
+  const cli = ofType(await correlate(text, { year: 2026 }), 'scan');
+  const fb = ofType(out, 'scan');
+  assert.equal(fb.length, 4);
+  assert.deepEqual(fb, cli);
 });
