@@ -7,6 +7,7 @@ import { JSON } from "json-as";
 import { US_PER_SECOND } from "./parse/clock";
 import { groupOf, parseCidr } from "./flows/localnets";
 import { DEVICE_AUTO, DEVICE_HOST, DEVICE_ROUTER } from "./flows/observers";
+import { EXACT_CAP } from "./flows/scans";
 
 /** Idle timeouts and delays in microseconds (defaults as Zeek, flow-semantics.md §1.5). */
 export let tcpTimeoutUs: i64 = 300 * US_PER_SECOND;
@@ -37,6 +38,9 @@ export let activeTimeoutUs: i64 = 0;
  */
 // @ts-ignore: decorator
 @inline const MAX_CAPACITY: i64 = 2097152;
+// thresholds are counted exactly (flows/scans.ts)
+// @ts-ignore: decorator
+@inline const SCAN_THRESHOLD_MAX: i64 = <i64>EXACT_CAP;
 /** A line this far from the engine clock moves it only when the next line agrees (0 = always). */
 export let maxClockStepUs: i64 = 3600 * US_PER_SECOND;
 /** Flow table capacity. */
@@ -80,6 +84,14 @@ export class ObserverSetting {
 export let localNets: NetList | null = null;
 /** Per-logging-host settings. */
 export let observers: ObserverSetting[] = [];
+/** Scan records on (scanner.ts). */
+export let scanDetection: bool = true;
+/** Distinct ports one source must fail on, on one host, for a port scan (Zeek's scan.zeek: 15). */
+export let portScanThreshold: u32 = 15;
+/** Distinct hosts one source must fail on, on one port, for an address scan (Zeek: 25). */
+export let addressScanThreshold: u32 = 25;
+/** The window the thresholds count in, and the quiet time that ends an episode (Zeek: 5 min). */
+export let scanIntervalUs: i64 = 300 * US_PER_SECOND;
 
 let error: string = "";
 
@@ -103,6 +115,10 @@ export function resetConfig(): void {
   pairWindowUs = 250_000;
   localNets = null;
   observers = [];
+  scanDetection = true;
+  portScanThreshold = 15;
+  addressScanThreshold = 25;
+  scanIntervalUs = 300 * US_PER_SECOND;
   error = "";
 }
 
@@ -120,6 +136,7 @@ export function applyConfig(text: string): bool {
     tcpTimeoutUs, tcpHandshakeTimeoutUs, tcpAttemptTimeoutUs, closeGraceUs, udpTimeoutUs, icmpTimeoutUs,
     otherTimeoutUs, activeTimeoutUs, <i64>capacity, <i64>year, <i64>utcOffsetMinutes, <i64>communityIdSeed,
     maxClockStepUs, utcOffsetSet ? 1 : 0, referenceTimeUs, <i64>device, pairWindowUs, synRetryZeek ? 1 : 0,
+    scanDetection ? 1 : 0, <i64>portScanThreshold, <i64>addressScanThreshold, scanIntervalUs,
   ];
   const savedNets = localNets;
   const savedObservers = observers;
@@ -129,6 +146,10 @@ export function applyConfig(text: string): bool {
   device = <u8>saved[15];
   pairWindowUs = saved[16];
   synRetryZeek = saved[17] != 0;
+  scanDetection = saved[18] != 0;
+  portScanThreshold = <u32>saved[19];
+  addressScanThreshold = <u32>saved[20];
+  scanIntervalUs = saved[21];
   tcpTimeoutUs = saved[0];
   tcpHandshakeTimeoutUs = saved[1];
   tcpAttemptTimeoutUs = saved[2];
@@ -179,6 +200,10 @@ function applyKeys(text: string): bool {
     else if (key == "syn_retry") { if (!synRetry(key, v)) return false; }
     else if (key == "local_networks") { const n = netList(key, v); if (n === null) return false; localNets = n; }
     else if (key == "observers") { if (!observerSettings(key, v)) return false; }
+    else if (key == "scan_detection") { if (!boolean(key, v)) return false; scanDetection = lastInt != 0; }
+    else if (key == "port_scan_threshold") { if (!integer(key, v, 2, SCAN_THRESHOLD_MAX)) return false; portScanThreshold = <u32>lastInt; }
+    else if (key == "address_scan_threshold") { if (!integer(key, v, 2, SCAN_THRESHOLD_MAX)) return false; addressScanThreshold = <u32>lastInt; }
+    else if (key == "scan_interval") { if (!seconds(key, v, 1, 86400)) return false; scanIntervalUs = lastUs; }
     else return fail("unknown configuration key '" + key + "'");
   }
   return true;
@@ -219,6 +244,12 @@ function timestamp(key: string, v: JSON.Value): bool {
     return fail("configuration key '" + key + "' must be a time in seconds since 1970-01-01T00:00:00Z");
   }
   lastUs = <i64>Math.round(n * 1e6);
+  return true;
+}
+
+function boolean(key: string, v: JSON.Value): bool {
+  if (v.type != JSON.Types.Bool) return fail("configuration key '" + key + "' must be true or false");
+  lastInt = v.get<bool>() ? 1 : 0;
   return true;
 }
 

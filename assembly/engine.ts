@@ -12,7 +12,7 @@ import {
   tableRemove, tableUsed, tableHighWater, slotOf, flowAt, slotIsLive,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
-import { NO_HOST, Observer, hostFor, observerAt, observersInit, observersUsed } from "./flows/observers";
+import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
 import { netsAdd, netsBegin, netsClear } from "./flows/localnets";
 import {
   FP_FRAGMENT, FP_V6, PAIR_NIL, POS_IN_DEC, POS_IN_L, POS_OUT_DEC, POS_OUT_L, PairEntry, judgedNow, pairAdd, pairAt, pairFind,
@@ -34,6 +34,8 @@ import {
 import { addHistory, appendHistoryChar, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./flows/tcp";
 import { beginRecord, endRecord, putAscii, putU64 } from "./records/output";
 import { putIsoTime, US_PER_SECOND } from "./parse/clock";
+import { scanAttempt, scanEpisodes, scanFlushAll, scannerInit, scanRecords, scanSweep } from "./scanner";
+import { candidatesEvicted, scansUsed } from "./flows/scans";
 
 // ── counters (the stats record) ──────────────────────────────────────────────────────────────
 
@@ -105,6 +107,7 @@ export function engineInit(): void {
   tableInit(config.capacity);
   pairInit();
   fragmentsInit();
+  scannerInit();
   // neither a year nor a reference time: 1970, so the result never depends on when it runs
   const year = config.year == 0 && config.referenceTimeUs == 0 ? 1970 : config.year;
   setDateContext(year, config.utcOffsetMinutes, config.utcOffsetSet, config.referenceTimeUs);
@@ -403,7 +406,8 @@ function sweep(hs: u32, h: Observer): void {
       emit(f, c == TIMER_CLOSING ? END_OF_FLOW : END_IDLE_TIMEOUT);
     }
   }
-  h.nextSweepUs = next;
+  const scansDue = scanSweep(hs, now);
+  h.nextSweepUs = scansDue < next ? scansDue : next;
   noteStreamSweep(h);
 }
 
@@ -439,6 +443,13 @@ function emit(f: Flow, reason: u8): void {
   writeFlow(f, reason);
   counters.flowsEmitted++;
   if (f.respPackets == 0) counters.flowsWithoutReply++;
+  const hs = hostOf(f.observer);
+  const h = observerAt(hs);
+  const scansDue = scanAttempt(f, hs, hostClock(h));
+  if (scansDue < h.nextSweepUs) {
+    h.nextSweepUs = scansDue;
+    noteStreamSweep(h);
+  }
   tableRemove(f);
 }
 
@@ -455,6 +466,7 @@ export function flushAll(): void {
     }
     observerAt(s).nextSweepUs = i64.MAX_VALUE;
   }
+  scanFlushAll();
 }
 
 /**
@@ -912,6 +924,10 @@ export function writeStats(): void {
   putAscii(',"clock_steps":'); putU64(counters.clockSteps);
   putAscii(',"clock_outliers":'); putU64(counters.clockOutliers);
   putAscii(',"routers_judged":'); putU64(counters.routersJudged);
+  putAscii(',"scan_records":'); putU64(scanRecords);
+  putAscii(',"scan_episodes":'); putU64(scanEpisodes);
+  putAscii(',"scans_tracked":'); putU64(scansUsed());
+  putAscii(',"scan_candidates_evicted":'); putU64(candidatesEvicted);
   putAscii(',"flows_open":'); putU64(tableUsed());
   putAscii(',"evictions":'); putU64(counters.evictions);
   putAscii(',"table_high_water":'); putU64(tableHighWater());

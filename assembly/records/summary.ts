@@ -208,7 +208,8 @@ function sameAddress(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }
 
-function putName(id: u16): void {
+/** Writes an interned name as a JSON string ("(too many names)" for the overflow id). */
+export function putName(id: u16): void {
   putByte(0x22);
   if (id == OVERFLOW_ID) putAscii("(too many names)");
   else putJsonText(namePtr(id), <usize>nameLen(id));
