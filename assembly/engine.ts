@@ -9,7 +9,7 @@ import {
   Flow, FLOW_CLOSED, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_RULE_FROM_LOG, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS,
   KEY_V6, NIL, RETRY_LEVELS, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT,
   TIMER_TCP_ESTABLISHED, TIMER_TCP_HANDSHAKE, TIMER_TCP_RETRY, TIMER_UDP, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
-  tableRemove, tableUsed, tableHighWater, slotOf, flowAt, slotIsLive,
+  tableRemove, tableUsed, tableHighWater, tableProbeSteps, slotOf, flowAt, slotIsLive,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
@@ -931,6 +931,7 @@ export function writeStats(): void {
   putAscii(',"flows_open":'); putU64(tableUsed());
   putAscii(',"evictions":'); putU64(counters.evictions);
   putAscii(',"table_high_water":'); putU64(tableHighWater());
+  putAscii(',"table_probe_steps":'); putU64(tableProbeSteps());
   putAscii(',"table_capacity":'); putU64(config.capacity);
   putAscii('}}}');
   endRecord();

@@ -10,5 +10,9 @@ export {
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
 export { filter_ipmon_flow } from "./hosts/fluentbit";
 
-// No start-up work: the engine allocates its table on first use (engine.ts ensureEngine), so
-// the capacity a host configures is the only one ever allocated.
+import { seedHashKeys } from "./hosts/wasi";
+
+// The only start-up work (exported as _initialize, which WAMR calls at instantiation and the
+// Node host calls after it): the hash keys. The engine allocates its table on first use
+// (engine.ts ensureEngine), so the capacity a host configures is the only one ever allocated.
+seedHashKeys();

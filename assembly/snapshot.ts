@@ -9,7 +9,8 @@
 //  24  u32 flow count
 //  28  u32 host count            logging hosts (observers.ts slots), slot 0 first
 //  32  i64 stream clock
-//  40  date context (DATE_CONTEXT_SIZE bytes)
+//  40  the packet hash key (16 bytes, flows/hash.ts): a restarted process keeps it
+//  56  date context (DATE_CONTEXT_SIZE bytes)
 //  ..  counters block
 //  ..  names: u16 length + bytes, in id order; a name nothing open uses is written empty, so
 //      a restart leaves behind the names of flows that ended (the pool never frees any)
@@ -30,7 +31,7 @@ import { clockReference, counters, Counters, engineClock, ensureEngine, evictOld
 import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flows/flowtable";
-import { hashKey } from "./flows/hash";
+import { hashKey, packetKeyPtr } from "./flows/hash";
 import { hashBytes, intern, nameCount, nameLen, namePtr } from "./flows/intern";
 import { NO_HOST, observerAt, observersUsed } from "./flows/observers";
 import { PAIR_NIL, RING, pairAt, pairOpen, pairRestoreEntry, pairRingNext } from "./flows/pairing";
@@ -40,9 +41,9 @@ import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./parse/lin
 import { commit, putAscii, reserve, outLen, outPtr } from "./records/output";
 
 // @ts-ignore: decorator
-@inline const SNAPSHOT_VERSION: u32 = 2;
+@inline const SNAPSHOT_VERSION: u32 = 3;
 // @ts-ignore: decorator
-@inline const HEADER_SIZE: usize = 40;
+@inline const HEADER_SIZE: usize = 56;
 // @ts-ignore: decorator
 @inline const HOST_RECORD: usize = 32;
 // @ts-ignore: decorator
@@ -73,6 +74,7 @@ export function writeSnapshot(): void {
   store<u32>(p, flows, 24);
   store<u32>(p, keptHosts(), 28);
   store<i64>(p, engineClock(), 32);
+  memory.copy(p + 40, packetKeyPtr(), 16);
   dateContextSave(p + HEADER_SIZE);
   memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
   commit(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
@@ -300,6 +302,9 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
     p += 2 + <usize>len;
   }
   p += <usize>hosts * HOST_RECORD;
+  // the blob's key, while nothing is hashed under this process's own yet (a fresh start);
+  // restoring into a table in use keeps its key: every flow below is hashed anew either way
+  if (tableUsed() == 0) memory.copy(packetKeyPtr(), blob + 40, 16);
   dateContextLoad(blob + HEADER_SIZE);
   memory.copy(changetype<usize>(counters), blob + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, countersSize);
   restoreClock(load<i64>(blob, 32), restoreHosts(hostsAt, hosts, remap, names));

@@ -20,7 +20,9 @@ for (const name of ['sample', 'seed-solaris']) {
     for (const f of flows) assert.equal(f.network.community_id, expectedCommunityId(f), 'community_id');
     const stats = ofType(records, 'stats');
     assert.equal(stats.length, 1);
-    assert.deepEqual(stats[0].ipmon.stats, expected.stats);
+    // probe steps depend on the per-process hash key: not part of a fixture's truth
+    const { table_probe_steps: _probes, ...counted } = stats[0].ipmon.stats;
+    assert.deepEqual(counted, expected.stats);
     const other = records
       .filter((r) => !['flow', 'stats'].includes(r.ipmon.record_type))
       .map((r) => ({ record_type: r.ipmon.record_type, message: r.message, ...(r.error ? { error: r.error.message } : {}) }));

@@ -1,6 +1,7 @@
 // The Node host for the ipmon-flow module: loads build/ipmon-flow.wasm and speaks its raw
 // pointer/length ABI (assembly/hosts/node.ts). Many lines go in per call; NDJSON comes out.
 
+import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +27,26 @@ export function compileModule(wasmPath = DEFAULT_WASM) {
   return mod;
 }
 
+/**
+ * Instantiates the module with the one import it has, WASI random_get (the hash keys of
+ * assembly/flows/hash.ts, from node:crypto), and runs its start-up (`_initialize`, which
+ * WAMR calls by itself and Node does not).
+ */
+export function instantiate(mod) {
+  let memory = null;
+  const instance = new WebAssembly.Instance(mod, {
+    wasi_snapshot_preview1: {
+      random_get(ptr, len) {
+        randomFillSync(new Uint8Array(memory.buffer, ptr, len));
+        return 0;
+      },
+    },
+  });
+  memory = instance.exports.memory;
+  instance.exports._initialize?.();
+  return instance;
+}
+
 /** A configuration problem reported by the module (names the offending key). */
 export class ConfigError extends Error {}
 
@@ -36,7 +57,7 @@ export class ConfigError extends Error {}
 export class FlowEngine {
   /** Creates an engine; `config` is the module's JSON configuration (README "Configuration"). */
   constructor(config = {}, { wasmPath } = {}) {
-    this.instance = new WebAssembly.Instance(compileModule(wasmPath), {});
+    this.instance = instantiate(compileModule(wasmPath));
     this.x = this.instance.exports;
     this.pending = null; // bytes of an unfinished last line
     const cfg = Buffer.from(JSON.stringify(config));

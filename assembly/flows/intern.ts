@@ -9,6 +9,8 @@
 // which is written as "(too many names)" rather than silently merging two names; a logging
 // host that gets it is not keyed at all (engine.ts), so two firewalls never share a flow.
 
+import { hashName } from "./hash";
+
 // @ts-ignore: decorator
 @inline const NAME_CAP: u32 = 8192;
 // @ts-ignore: decorator
@@ -51,7 +53,7 @@ function init(): void {
 export function intern(ptr: usize, n: i32, observer: bool = false): u16 {
   if (n <= 0) return EMPTY_ID;
   if (index == 0) init();
-  const h = hashBytes(ptr, n);
+  const h = hashName(ptr, n); // keyed: names reach us from the network too (--listen)
   let slot = h & (INDEX_SIZE - 1);
   while (true) {
     const id = <u32>load<u16>(index + (slot << 1));
@@ -93,7 +95,7 @@ export function nameCount(): u32 {
   return count;
 }
 
-/** FNV-1a over the bytes: names are short and this runs once per line per name. */
+/** FNV-1a over the bytes, unkeyed: a checksum (snapshot.ts), not an index hash. */
 export function hashBytes(ptr: usize, n: i32): u32 {
   let h: u32 = 2166136261;
   for (let i = 0; i < n; i++) {

@@ -22,6 +22,7 @@
 //   tagged array/map by metatable) and return codes (-1 drop, 0 keep, 1 new time, 2 keep
 //   time; a table of maps becomes one record each; plugins/filter_lua/lua.c).
 
+import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fengari from 'fengari';
@@ -177,10 +178,19 @@ function compile(wasmPath) {
  * Unresolved function imports do not stop WAMR from loading a module; calling one traps
  * ("failed to call unlinked import function", §1.6). Memory/table/global imports are fatal.
  */
-function wamrImports(module, log) {
+function wamrImports(module, log, memoryOf) {
   const imports = {};
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imp.kind !== 'function') throw new Error(`WAMR cannot link ${imp.kind} import ${imp.module}.${imp.name} (§1.6)`);
+    if (imp.module === 'wasi_snapshot_preview1' && imp.name === 'random_get') {
+      // Fluent Bit's WAMR is built with libc-WASI and links it for every filter module
+      // (checked in a real Fluent Bit 5.1.1: getrandom bytes, interpreter and AOT)
+      (imports[imp.module] ??= {})[imp.name] = (ptr, len) => {
+        randomFillSync(new Uint8Array(memoryOf().buffer, ptr, len));
+        return 0;
+      };
+      continue;
+    }
     log(`warning: failed to link import function (${imp.module}, ${imp.name})`);
     (imports[imp.module] ??= {})[imp.name] = () => {
       throw new WebAssembly.RuntimeError(`failed to call unlinked import function (${imp.module}, ${imp.name})`);
@@ -198,8 +208,10 @@ export class WasmFilter {
   constructor({ wasmPath = DEFAULT_WASM, module, functionName = FUNCTION_NAME, escapeUnicode = true } = {}) {
     this.log = [];
     const mod = module ?? compile(wasmPath);
-    this.instance = new WebAssembly.Instance(mod, wamrImports(mod, (m) => this.log.push(m)));
+    this.instance = new WebAssembly.Instance(mod, wamrImports(mod, (m) => this.log.push(m), () => this.x.memory));
     this.x = this.instance.exports;
+    // WAMR calls a reactor's _initialize at instantiation (wasm_runtime.c:1661)
+    this.x._initialize?.();
     this.functionName = functionName;
     this.escapeUnicode = escapeUnicode;
     this.pendingException = null;
