@@ -96,6 +96,10 @@ const CUSTOM = {
   'ipmon.syn_seen': 'boolean',
   'ipmon.flipped': 'boolean',
   'ipmon.continued': 'boolean',
+  ...Object.fromEntries(['distinct_ports', 'distinct_hosts', 'threshold', 'interval', 'sample_ports', 'attempts', 'blocked',
+    'rejected', 'unanswered', 'answered'].map((k) => [`ipmon.scan.${k}`, 'long'])),
+  'ipmon.scan.distinct_exact': 'boolean',
+  'ipmon.scan.sample_hosts': 'ip',
 };
 const customType = (field) => CUSTOM[field] ?? (field.startsWith('ipmon.stats.') ? 'long' : field.startsWith('ipmon.') ? 'keyword' : null);
 
