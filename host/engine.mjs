@@ -1,7 +1,7 @@
 // The Node host for the ipmon-flow module: loads build/ipmon-flow.wasm and speaks its raw
 // pointer/length ABI (assembly/hosts/node.ts). Many lines go in per call; NDJSON comes out.
 
-import { randomFillSync } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -56,11 +56,35 @@ export class ConfigError extends Error {}
  */
 export class FlowEngine {
   /** Creates an engine; `config` is the module's JSON configuration (README "Configuration"). */
-  constructor(config = {}, { wasmPath } = {}) {
-    this.instance = instantiate(compileModule(wasmPath));
-    this.x = this.instance.exports;
+  /**
+   * Creates an engine; `config` is the module's JSON configuration (README "Configuration").
+   * `instantiate` (tests) replaces how an instance is made from the compiled module.
+   */
+  constructor(config = {}, { wasmPath, instantiate: make = instantiate } = {}) {
+    this.#module = compileModule(wasmPath);
+    this.#make = make;
+    this.#config = Buffer.from(JSON.stringify(config));
     this.pending = null; // bytes of an unfinished last line
-    const cfg = Buffer.from(JSON.stringify(config));
+    this.#start();
+  }
+
+  #module;
+  #make;
+  #config;
+  #lastOutLen = 0;
+  /** The state to go back to after a trap (a snapshot blob), null for a freshly configured one. */
+  #checkpoint = null;
+  /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['f']. */
+  #journal = [];
+  #journalBytes = 0;
+  /** Traps caught, instances started again, lines that trapped (forwarded as `trapped`). */
+  trap = { traps: 0, restarts: 0, lines: 0 };
+
+  /** A new instance, configured. */
+  #start() {
+    this.instance = this.#make(this.#module);
+    this.x = this.instance.exports;
+    const cfg = this.#config;
     const ptr = this.x.node_input(cfg.length);
     new Uint8Array(this.x.memory.buffer, ptr, cfg.length).set(cfg);
     const rc = this.#call(() => this.x.node_configure(cfg.length));
@@ -70,22 +94,103 @@ export class FlowEngine {
     }
   }
 
-  #lastOutLen = 0;
-
-  /** Calls into the module; a trap becomes an Error carrying the module's abort message. */
+  /** Calls into the module; a trap becomes a ModuleTrap carrying the module's abort message. */
   #call(fn) {
     let r;
     try {
       r = fn();
     } catch (err) {
-      const len = this.x.abort_message_len();
-      const msg = len > 0
-        ? Buffer.from(new Uint8Array(this.x.memory.buffer, this.x.abort_message_ptr(), len)).toString('latin1')
-        : err.message;
-      throw new Error(`ipmon-flow module trapped: ${msg}`);
+      let msg = err.message;
+      try {
+        const len = this.x.abort_message_len();
+        if (len > 0) msg = Buffer.from(new Uint8Array(this.x.memory.buffer, this.x.abort_message_ptr(), len)).toString('latin1');
+      } catch {
+        // the instance is past reading: keep the engine's own message
+      }
+      throw new ModuleTrap(`ipmon-flow module trapped: ${msg}`);
     }
     this.#lastOutLen = r;
     return r;
+  }
+
+  /**
+   * Runs a call that changes the engine's state. A trap does not end the host: the instance is
+   * started again at the checkpoint with the journal replayed, and `retry` decides what
+   * becomes of the input that trapped (its return value is the call's output).
+   */
+  #stateful(fn, entry, retry) {
+    try {
+      const out = fn();
+      this.#note(entry);
+      return out;
+    } catch (err) {
+      if (!(err instanceof ModuleTrap)) throw err;
+      this.trap.traps++;
+      process.emitWarning(`${err.message}; starting the module again from its last checkpoint`, 'IpmonFlowTrap');
+      this.#rebuild();
+      const out = retry(err);
+      this.#checkpointNow();
+      return out;
+    }
+  }
+
+  #note(entry) {
+    this.#journal.push(entry);
+    if (entry[0] === 'p') this.#journalBytes += entry[1].length;
+    if (this.#journalBytes >= CHECKPOINT_BYTES) this.#checkpointNow();
+  }
+
+  #checkpointNow() {
+    this.#checkpoint = this.#output(this.#call(() => this.x.node_snapshot()));
+    this.#journal = [];
+    this.#journalBytes = 0;
+  }
+
+  /** A new instance at the checkpoint, the journal replayed; what it writes was written before. */
+  #rebuild() {
+    this.trap.restarts++;
+    this.#start();
+    if (this.#checkpoint) {
+      const blob = this.#checkpoint;
+      new Uint8Array(this.x.memory.buffer, this.x.node_input(blob.length), blob.length).set(blob);
+      this.#call(() => this.x.node_restore(blob.length));
+    }
+    for (const [op, arg] of this.#journal) {
+      if (op === 'p') this.#processRaw(arg);
+      else if (op === 'a') this.#call(() => this.x.node_advance(BigInt(arg)));
+      else this.#call(() => this.x.node_flush());
+    }
+  }
+
+  #processRaw(bytes) {
+    const ptr = this.x.node_input(bytes.length);
+    new Uint8Array(this.x.memory.buffer, ptr, bytes.length).set(bytes);
+    return this.#output(this.#call(() => this.x.node_process(bytes.length)));
+  }
+
+  /**
+   * The lines of a batch that trapped, one by one: each that traps again is forwarded as a
+   * `trapped` record (and the instance started again without it); the rest count as usual.
+   */
+  #linesAfterTrap(bytes) {
+    const out = [];
+    for (let start = 0; start < bytes.length;) {
+      const nl = bytes.indexOf(NEWLINE, start);
+      const end = nl < 0 ? bytes.length : nl + 1;
+      const line = Buffer.from(bytes.subarray(start, end));
+      start = end;
+      try {
+        out.push(this.#processRaw(line));
+        this.#journal.push(['p', line]);
+      } catch (err) {
+        if (!(err instanceof ModuleTrap)) throw err;
+        this.trap.traps++;
+        this.trap.lines++;
+        out.push(trappedRecord(line, err.message, this.clock()));
+        this.#rebuild();
+      }
+    }
+    return Buffer.concat(out);
   }
 
   #output(len) {
@@ -97,9 +202,8 @@ export class FlowEngine {
   /** Copies bytes into the module's input buffer and processes them as whole lines. */
   #process(bytes) {
     if (bytes.length === 0) return EMPTY;
-    const ptr = this.x.node_input(bytes.length);
-    new Uint8Array(this.x.memory.buffer, ptr, bytes.length).set(bytes);
-    return this.#output(this.#call(() => this.x.node_process(bytes.length)));
+    const copy = Buffer.from(bytes);
+    return this.#stateful(() => this.#processRaw(copy), ['p', copy], () => this.#linesAfterTrap(copy));
   }
 
   /**
@@ -113,7 +217,13 @@ export class FlowEngine {
 
   /** Processes the first n bytes written into inputView(): whole lines only (see push). */
   processFilled(n) {
-    return this.#output(this.#call(() => this.x.node_process(n)));
+    // kept for the journal: a trap must be able to replay it
+    const copy = Buffer.from(new Uint8Array(this.x.memory.buffer, this.x.node_input(n), n));
+    return this.#stateful(
+      () => this.#output(this.#call(() => this.x.node_process(n))),
+      ['p', copy],
+      () => this.#linesAfterTrap(copy),
+    );
   }
 
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
@@ -137,7 +247,8 @@ export class FlowEngine {
 
   /** Tells the engine that event time is now `us` (µs since the epoch); reports expired flows. */
   advance(us) {
-    return this.#output(this.#call(() => this.x.node_advance(BigInt(Math.floor(us)))));
+    const t = Math.floor(us);
+    return this.#stateful(() => this.#output(this.#call(() => this.x.node_advance(BigInt(t)))), ['a', t], () => EMPTY);
   }
 
   /** Processes an unfinished last line, if any; returns its records. */
@@ -150,7 +261,7 @@ export class FlowEngine {
 
   /** Reports every open flow with end reason forced_end. */
   flush() {
-    return this.#output(this.#call(() => this.x.node_flush()));
+    return this.#stateful(() => this.#output(this.#call(() => this.x.node_flush())), ['f'], () => EMPTY);
   }
 
   /** The engine clock: latest event time seen, in µs since the epoch (0 before any dated line). */
@@ -160,7 +271,16 @@ export class FlowEngine {
 
   /** One stats record. */
   stats() {
-    return this.#output(this.#call(() => this.x.node_stats()));
+    const out = this.#output(this.#call(() => this.x.node_stats()));
+    if (this.trap.traps === 0) return out;
+    // the host's own part of the accounting: lines that trapped are read, and forwarded
+    const rec = JSON.parse(out.toString('utf8'));
+    const s = rec.ipmon.stats;
+    s.lines_read += this.trap.lines;
+    s.trapped_lines = this.trap.lines;
+    s.module_traps = this.trap.traps;
+    s.module_restarts = this.trap.restarts;
+    return Buffer.from(`${JSON.stringify(rec)}\n`);
   }
 
   /** End of input: the unfinished line, every open flow (forced_end), then the stats record. */
@@ -186,7 +306,9 @@ export class FlowEngine {
     new Uint8Array(this.x.memory.buffer, ptr, blob.length).set(blob);
     const rc = this.#call(() => this.x.node_restore(blob.length));
     if (rc < 0) throw new Error(`cannot restore state: ${this.#output(this.x.out_len()).toString('utf8')}`);
-    return this.#output(rc);
+    const out = this.#output(rc);
+    this.#checkpointNow();
+    return out;
   }
 
   /** Bytes of linear memory in use by the instance. */
@@ -196,6 +318,34 @@ export class FlowEngine {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Input kept for replay after a trap before a checkpoint (a snapshot) is taken: the bound on
+ * what the journal holds, and on the work a recovery repeats.
+ */
+const CHECKPOINT_BYTES = 8 << 20;
+
+/** A trap inside the module (out of bounds, unreachable, stack overflow). */
+export class ModuleTrap extends Error {}
+
+/** Forwarded record for a line the module trapped on twice (README "Trapped lines"). */
+function trappedRecord(line, why, clockUs) {
+  let text = line.toString('utf8');
+  if (text.endsWith('\n')) text = text.slice(0, -1);
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  const rec = {
+    ...(clockUs > 0 ? { '@timestamp': new Date(Math.floor(clockUs / 1000)).toISOString().replace('Z', `${String(clockUs % 1000).padStart(3, '0')}Z`) } : {}),
+    ecs: { version: '8.17.0' },
+    event: {
+      kind: 'pipeline_error', module: 'ipmon', dataset: 'ipmon.trapped',
+      id: createHash('sha256').update(line).digest('hex').slice(0, 16),
+    },
+    message: text.length > 65536 ? text.slice(0, 65536) : text,
+    error: { type: 'module_trap', message: why },
+    ipmon: { record_type: 'trapped', reason: why },
+  };
+  return Buffer.from(`${JSON.stringify(rec)}\n`);
+}
 
 /** Parses NDJSON bytes into objects. */
 export function parseNdjson(buf) {

@@ -1,3 +1,4 @@
+import { packetKeyPtr } from "../flows/hash";
 import { applyConfig } from "../config";
 import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
 import { SLOT_SIZE } from "../flows/flowtable";
@@ -11,7 +12,7 @@ const BUF = memory.data(2048);
 const T0: i64 = 1709463600000000; // 2024-03-03T11:00:00Z
 const SEC: i64 = 1000000;
 /** Header (40) + date context + counters (20 × u64). */
-const FIXED: usize = 40 + <usize>DATE_CONTEXT_SIZE + 24 * 8;
+const FIXED: usize = 56 + <usize>DATE_CONTEXT_SIZE + 24 * 8;
 
 
 
@@ -65,12 +66,13 @@ describe("writeSnapshot", () => {
     const b = snapshot();
     expect<u64>(load<u64>(b.ptr)).toBe(0x50414e5346504d49); // "IPMFSNAP"
     expect<u8>(load<u8>(b.ptr)).toBe(0x49);                  // 'I'
-    expect<u32>(load<u32>(b.ptr, 8)).toBe(2);
+    expect<u32>(load<u32>(b.ptr, 8)).toBe(3);
     expect<u32>(load<u32>(b.ptr, 12)).toBe(SLOT_SIZE);
     expect<u32>(load<u32>(b.ptr, 16)).toBe(24 * 8);
     expect<u32>(load<u32>(b.ptr, 24)).toBe(5);               // open flows
     expect<u32>(load<u32>(b.ptr, 28)).toBe(2);               // logging hosts with open flows
     expect<i64>(load<i64>(b.ptr, 32)).toBe(engineClock());
+    expect<i32>(memory.compare(b.ptr + 40, packetKeyPtr(), 16)).toBe(0); // the hash key
     expect<u32>(load<u32>(b.ptr + b.len - 4)).toBe(hashBytes(b.ptr, <i32>(b.len - 4)));
     // size: fixed part, names, 2 hosts of 32 bytes, 5 slots, the packets whose other lines may
     // still come (72 bytes each: the 3 lines within pair_window of their host's clock, at
@@ -351,3 +353,23 @@ function contains(b: Blob, s: string): bool {
   }
   return false;
 }
+
+describe("the packet hash key", () => {
+  it("a fresh engine takes the blob's key; flows are found under it", () => {
+    init();
+    store<u64>(packetKeyPtr(), 0x0123456789abcdef);
+    store<u64>(packetKeyPtr(), 0xfedcba9876543210, 8);
+    init(); // a fresh engine keeps the process's key
+    traffic();
+    take();
+    const b = snapshot();
+    store<u64>(packetKeyPtr(), 0); // another process: another key
+    store<u64>(packetKeyPtr(), 0, 8);
+    init();
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    expect<u64>(load<u64>(packetKeyPtr())).toBe(0x0123456789abcdef);
+    expect<u64>(load<u64>(packetKeyPtr(), 8)).toBe(0xfedcba9876543210);
+    flushAll();
+    expect<i32>(take().split('"record_type":"flow"').length - 1).toBe(5);
+  });
+});
