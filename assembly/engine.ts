@@ -824,7 +824,9 @@ function tcpPacket(f: Flow, h: Observer, fromOrig: bool, flags: u32, t: i64, now
     const attempting = was == TIMER_TCP_ATTEMPT || (was >= TIMER_TCP_RETRY && was < TIMER_CLASSES);
     // Zeek: the attempt ends tcp_attempt_timeout after its first SYN, whatever follows
     if (attempting && config.synRetryZeek) return;
-    c = attempting ? retryClass(now - f.timerUs) : TIMER_TCP_ATTEMPT;
+    // the longest gap so far decides: a copy of a SYN microseconds later (its egress line on a
+    // host not paired as a router, a relay's duplicate) must not shorten the backoff's timer
+    c = attempting ? max(was, retryClass(now - f.timerUs)) : TIMER_TCP_ATTEMPT;
   } else if (os <= TCP_SYN_ACK_SENT && rs <= TCP_SYN_ACK_SENT) {
     c = TIMER_TCP_HANDSHAKE;
   }

@@ -85,6 +85,8 @@ async function allOutputs() {
     records.push(...await correlate(t, { year: 2024 }));
     records.push(...await correlate(t, { year: 2024, active_timeout: 30 }));
   }
+  // network.direction is written only with local_networks
+  records.push(...await correlate(readFileSync(join(ROOT, 'fixtures', 'router.log')), { year: 2024, local_networks: ['private'] }));
   return records;
 }
 
@@ -96,6 +98,7 @@ const CUSTOM = {
   'ipmon.syn_seen': 'boolean',
   'ipmon.flipped': 'boolean',
   'ipmon.continued': 'boolean',
+  'ipmon.icmp_error.count': 'long',
 };
 const customType = (field) => CUSTOM[field] ?? (field.startsWith('ipmon.stats.') ? 'long' : field.startsWith('ipmon.') ? 'keyword' : null);
 

@@ -205,8 +205,11 @@ export function pairFind(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): 
       unlink(e, c, slot, PAIR_NIL, i);
     } else {
       if (e.hash == fpHash && age <= window && age >= -window && sameFingerprint(e) && compatible(e, pos, ifId, h)) {
-        unlink(e, c, slot, prev, i);
         e.filled |= pos;
+        // One chain serves both `L` positions: on a host that may route, a packet whose
+        // decision came first (a relay swapped it with its `L`) still waits for its egress `L`.
+        const bothL = (e.filled & (POS_IN_L | POS_OUT_L)) == (POS_IN_L | POS_OUT_L);
+        if (c != CHAIN_L || bothL || h.device == DEVICE_HOST) unlink(e, c, slot, prev, i);
         if ((pos & IN_SIDE) != 0) e.inIf = ifId;
         else e.outIf = ifId;
         return i;

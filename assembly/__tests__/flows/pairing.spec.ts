@@ -240,4 +240,30 @@ describe("log-only rules (L)", () => {
     expect<u64>(counters.foldedOutLines).toBe(1);
     expect<bool>(conserved()).toBe(true);
   });
+  it("on a router, a decision a relay delivered before its L line still takes the egress L (one packet)", () => {
+    init('{"device":"router"}');
+    feed(ln("gw", 1, "em0", "0:30", "p", PING, "K-S IN"));
+    feed(ln("gw", 0, "em0", "-1:-1", "L", PING, "IN"));
+    feed(ln("gw", 10, "em1", "-1:-1", "L", PING, "OUT"));
+    feed(ln("gw", 11, "em1", "0:30", "p", PING, "K-S OUT"));
+    flushAll();
+    const f = flows(take());
+    expect<i32>(f.length).toBe(1);
+    expect<bool>(has(f[0], '"packets":1,"bytes":84')).toBe(true);
+    expect<u64>(counters.foldedLogLines).toBe(2);
+    expect<u64>(counters.flowLines).toBe(1);
+    expect<bool>(conserved()).toBe(true);
+  });
+  it("on a host, the L line of the other interface stays a packet of its own", () => {
+    init('{"device":"host"}');
+    feed(ln("gw", 1, "em0", "0:30", "p", PING, "K-S IN"));
+    feed(ln("gw", 0, "em0", "-1:-1", "L", PING, "IN"));
+    feed(ln("gw", 10, "em1", "-1:-1", "L", PING, "OUT"));
+    flushAll();
+    const f = flows(take());
+    expect<i32>(f.length).toBe(1);
+    expect<bool>(has(f[0], '"packets":2,"bytes":168')).toBe(true);
+    expect<u64>(counters.foldedLogLines).toBe(1);
+    expect<bool>(conserved()).toBe(true);
+  });
 });
