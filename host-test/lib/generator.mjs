@@ -11,6 +11,8 @@
 //        [--observers fw1,fw2] [--concurrency C] [--connections C] [--start ISO]
 //        [--truth FILE] > out.log
 //   --truth writes one expected flow per line (NDJSON) in the order the flows end.
+//   node host-test/lib/generator.mjs --mode router [--connections C] [--seed S] [--truth FILE]
+//   writes a router-shaped log instead (host-test/lib/router.mjs); --help lists the options.
 //
 // FLOW SHAPE (one per expected output flow record):
 //   observer (observer.hostname, null in file mode), transport, type,
