@@ -154,6 +154,24 @@ describe("device auto", () => {
     feed(ln("gw", 30009, "em0", "0:1", "p", "10.0.0.5,50000 -> 10.0.0.9,22 PR tcp len 20 60 -S", "K-S OUT"));
     expect<u64>(counters.flowLines).toBe(3);
   });
+  it("packets whose lines came before the judgement are not counted twice (IN a, L b, IN b, OUT a, OUT b)", () => {
+    init();
+    const b = "10.0.0.6,40000 -> 198.51.100.7,80 PR tcp len 20 60 -S";
+    feed(ln("gw", 0, "em0", "0:12", "p", SYN, "K-S IN"));
+    feed(ln("gw", 3, "em0", "-1:-1", "L", b, "IN"));
+    feed(ln("gw", 3, "em0", "0:12", "p", b, "K-S IN"));
+    feed(ln("gw", 12, "em1", "0:12", "p", SYN, "K-S OUT")); // judged a router here
+    feed(ln("gw", 15, "em1", "0:12", "p", b, "K-S OUT"));
+    flushAll();
+    const f = flows(take());
+    expect<i32>(f.length).toBe(2);
+    expect<u64>(counters.routersJudged).toBe(1);
+    expect<u64>(counters.flowLines).toBe(2);
+    expect<u64>(counters.foldedOutLines).toBe(2);
+    expect<u64>(counters.foldedDecisionLines).toBe(1);
+    expect<u64>(counters.packetsIn).toBe(2);
+    expect<bool>(conserved()).toBe(true);
+  });
   it("never pairs a host that logs on one interface", () => {
     init();
     const loop = "127.0.0.1,50000 -> 127.0.0.1,8080 PR tcp len 20 60 -S";
