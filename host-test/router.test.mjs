@@ -209,6 +209,17 @@ describe('router logs: each packet once', () => {
     assert.ok(flowsOf(records).some((f) => f.ipmon.end_reason === 'idle_timeout'), 'flows do expire on their own host\'s clock');
   });
 
+  test('New Year on one firewall while the other is still in the afternoon: every conversation exact', async () => {
+    // 22:59 UTC on 31 December: fw-paris (+01:00) logs into 2025 within the first minute,
+    // fw-nyc (-05:00) stays on 31 December 2024; syslog dates carry no year.
+    const g = generateRouterTraffic({ seed: 12, conversations: 1500, concurrency: 300, startUs: Date.UTC(2024, 11, 31, 22, 59, 0) * 1000 });
+    assert.ok(g.lines.some((l) => l.startsWith('Jan  1 00:') && l.includes(' fw-paris ')) && g.lines.some((l) => l.startsWith('Dec 31 1') && l.includes(' fw-nyc ')));
+    const records = await correlate(g.text, { ...CONFIG, device: 'auto' });
+    const bad = mismatches(g.convs, flowsOf(records), (t) => t.router, (t, f) => ({ start_us: f === null ? t.start_us : usOf(f.event.start) }));
+    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of ${g.convs.length} conversations differ`);
+    assert.equal(statsOf(records).packets, g.totals.packets);
+  });
+
   test('per-logging-host settings: fw-paris a router at +01:00, fw-nyc at -05:00 with the top-level device host', async () => {
     const config = {
       year: YEAR,
