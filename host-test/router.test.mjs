@@ -209,6 +209,26 @@ describe('router logs: each packet once', () => {
     assert.ok(flowsOf(records).some((f) => f.ipmon.end_reason === 'idle_timeout'), 'flows do expire on their own host\'s clock');
   });
 
+  test('a firewall six hours ahead does not make another one\'s packets forget their OUT lines', async () => {
+    // fwB logs 2,000 packets IN; fwA, whose clock is six hours ahead, logs 2,000 lines OUT
+    // (its own packets); then fwB's OUT lines come. Pairing state is shared by all hosts
+    // (hash buckets), so fwA's lines meet fwB's waiting packets: they must not take them for
+    // stale by fwA's clock.
+    const N = 2000;
+    const at = (h, us) => `Mar  3 ${h}:00:00 ${h === '16' ? 'fwA' : 'fwB'} ipmon[1]: ${h}:00:00.${String(us).padStart(6, '0')} `;
+    const lines = [];
+    const b = (i) => `10.0.${i >> 8}.${i & 255},${20000 + i} -> 198.51.100.1,443 PR tcp len 20 60 -S`;
+    for (let i = 0; i < N; i++) lines.push(at('10', 100000 + i) + `em0 @0:1 p ${b(i)} IN`);
+    for (let i = 0; i < N; i++) lines.push(at('16', 100000 + i) + `em1 @0:1 p 192.0.2.1,${20000 + i} -> 203.0.113.9,53 PR udp len 20 60 OUT`);
+    for (let i = 0; i < N; i++) lines.push(at('10', 100010 + i) + `em1 @0:1 p ${b(i)} OUT`);
+    for (const device of ['router', 'auto']) {
+      const records = await correlate(lines.join('\n') + '\n', { year: YEAR, device });
+      const s = statsOf(records);
+      assert.equal(s.packets, 2 * N, device);
+      assert.equal(s.folded_out_lines, N, device);
+    }
+  });
+
   test('New Year on one firewall while the other is still in the afternoon: every conversation exact', async () => {
     // 22:59 UTC on 31 December: fw-paris (+01:00) logs into 2025 within the first minute,
     // fw-nyc (-05:00) stays on 31 December 2024; syslog dates carry no year.

@@ -203,8 +203,10 @@ export function pairFind(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): 
     const e = pairAt(i);
     const next = linkOf(e, c);
     const age = t - e.timeUs;
-    if (age > window && prev == PAIR_NIL) {
-      // too old for any line still to come: prune it from this chain
+    if (age > window && prev == PAIR_NIL && e.host == load<u16>(FP, 38)) {
+      // too old for any line of its host still to come: prune it from this chain. Only by a
+      // line of its own host: another firewall's clock may be hours ahead (time zones), and
+      // its lines would prune packets whose other lines are still on their way.
       unlink(e, c, slot, PAIR_NIL, i);
     } else {
       if (e.hash == fpHash && age <= window && age >= -window && sameFingerprint(e) && compatible(e, pos, ifId, h)) {
