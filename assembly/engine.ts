@@ -321,13 +321,21 @@ function firstLine(hs: u32, h: Observer, t: i64): void {
   }
 }
 
+// A relay passes each firewall's lines on in batches, so a host's lines lag the stream by up to
+// about this much and then lead it again. Lags within it are jitter, not a slower clock: were
+// the offset lowered for each, the host's next lines (time minus that offset) would push the
+// stream ahead of real time, the other hosts would lag it, be lowered in turn, and the stream
+// would ratchet ahead with every batch, expiring the reference host's flows seconds early.
+// @ts-ignore: decorator
+@inline const RELAY_JITTER_US: i64 = US_PER_SECOND;
+
 /** A line at time t within reach of host h's clock: the host's and the stream's clocks move on. */
 function moveOn(hs: u32, h: Observer, t: i64): void {
   if (t <= h.lineUs) return; // a line delivered late: nothing new about the clocks
   h.lineUs = t;
   const onStream = t - h.offsetUs;
   if (onStream > streamUs) streamUs = onStream;
-  else if (hs != referenceHost) lowerOffset(h, t - streamUs);
+  else if (hs != referenceHost && t - streamUs < h.offsetUs - RELAY_JITTER_US) lowerOffset(h, t - streamUs);
 }
 
 function lowerOffset(h: Observer, offset: i64): void {

@@ -229,6 +229,34 @@ describe('router logs: each packet once', () => {
     }
   });
 
+  test('a relay\'s batches (hosts by turns a few hundred ms behind) do not ratchet the clocks ahead', async () => {
+    // fw-a logs a SYN and, 3 s later, its retry (Windows) and is otherwise quiet, so its clock
+    // follows the stream. fw-b and fw-c reach the relay in batches, each by turns 0.2 s behind
+    // the other: lags that small are jitter, not slower clocks, and must not push the stream
+    // (and fw-a's clock with it) ahead of the time the lines carry.
+    const at = (host, us) => {
+      const s = Math.floor(us / 1e6);
+      const hms = `10:00:${String(s).padStart(2, '0')}`;
+      return `Mar  3 ${hms} ${host} ipmon[1]: ${hms}.${String(us % 1e6).padStart(6, '0')} `;
+    };
+    const udp = (host, us, port) => at(host, us) + `em0 @0:1 p 10.0.0.1,${port} -> 10.0.0.2,53 PR udp len 20 60 IN`;
+    const syn = (us) => at('fw-a', us) + 'em0 @0:1 p 10.0.0.9,40000 -> 198.51.100.2,443 PR tcp len 20 60 -S IN';
+    const lines = [syn(0)];
+    let port = 3000;
+    for (let k = 0; k < 29; k++) {
+      // by turns: one host's batch first, then the other's, which starts 80 ms further back
+      const [first, second] = k % 2 ? ['fw-b', 'fw-c'] : ['fw-c', 'fw-b'];
+      const base = 10_000 + k * 100_000;
+      lines.push(udp(first, base + 85_000, port++), udp(first, base + 90_000, port++));
+      lines.push(udp(second, base + 5_000, port++), udp(second, base + 95_000, port++));
+    }
+    lines.push(syn(3_000_000));
+    const records = await correlate(lines.join('\n') + '\n', { year: YEAR });
+    const attempt = flowsOf(records).filter((f) => f.source.port === 40000);
+    assert.equal(attempt.length, 1, 'one attempt, retry included');
+    assert.equal(attempt[0].source.packets, 2);
+  });
+
   test('New Year on one firewall while the other is still in the afternoon: every conversation exact', async () => {
     // 22:59 UTC on 31 December: fw-paris (+01:00) logs into 2025 within the first minute,
     // fw-nyc (-05:00) stays on 31 December 2024; syslog dates carry no year.

@@ -903,7 +903,7 @@ export class TrafficGenerator {
     } else if (t > c.line) {
       c.line = t;
       if (t - c.offset > this.streamUs) this.streamUs = t - c.offset;
-      else if (host !== this.reference && t - this.streamUs < c.offset) c.offset = t - this.streamUs;
+      else if (host !== this.reference && t - this.streamUs < c.offset - 1 * SEC) c.offset = t - this.streamUs; // engine.ts RELAY_JITTER_US
     }
     for (const [h, dl] of this.deadlines) {
       const now = this.clockOf(h);

@@ -19,7 +19,9 @@
 //   * a one-interface host (not a router) logging its own traffic, with `Nx` repeats;
 //   * several firewalls in one relayed stream, each logging in its own time zone; the relay
 //     swaps adjacent lines up to 200 ms apart (never the lines of a conversation's first
-//     packet, which decide the originator, nor fragments or hex rows).
+//     packet, which decide the originator, nor fragments or hex rows), and passes each
+//     firewall's lines on in batches (within stretches of up to 128 lines and 300 ms, grouped
+//     by firewall).
 //
 // Ground truth, one entry per conversation (convs): observer, transport, endpoints (originator
 // first), icmp_type/code, start_us (UTC), and the counts each way for every device setting:
@@ -494,11 +496,14 @@ function zeekSplit(c, t0) {
  * @param {number} [o.concurrency=300] scenarios in progress at once, about
  * @param {object[]} [o.firewalls=FIREWALLS]
  * @param {number} [o.reorder=0.02] share of adjacent line pairs (≤ 200 ms apart) the relay swaps
+ * @param {number} [o.batch=128] the relay passes each firewall's lines on in batches: within
+ *   stretches of 2..batch lines and at most 300 ms, lines are grouped by firewall (1 = strict
+ *   time order)
  * @param {number} [o.watch=0.3] share of conversations a `log` rule watches (half `log body`)
  * @param {number} [o.warmupUs=1 ms] no hairpin on a router until this long after its first
  *   forwarded conversation started (see README: when auto guesses wrong)
  */
-export function generateRouterTraffic({ seed = 1, conversations = 3000, concurrency = 300, firewalls = FIREWALLS, reorder = 0.02, watch = 0.3, warmupUs = 1 * MS, startUs = ROUTER_START_US } = {}) {
+export function generateRouterTraffic({ seed = 1, conversations = 3000, concurrency = 300, firewalls = FIREWALLS, reorder = 0.02, batch = 128, watch = 0.3, warmupUs = 1 * MS, startUs = ROUTER_START_US } = {}) {
   const g = { rng: new Rng(seed), pools: new Pools() };
   const r = g.rng;
   const convs = [];
@@ -555,6 +560,25 @@ export function generateRouterTraffic({ seed = 1, conversations = 3000, concurre
     if (a.fixed || b.fixed || (i + 2 < all.length && all[i + 2].hex)) continue;
     if (b.t - a.t > 200 * MS || !r.chance(reorder)) continue;
     all[i] = b; all[i + 1] = a; swapped++; i++;
+  }
+  // a relay forwards each firewall's messages in batches (one connection per sender): within
+  // stretches of up to `batch` lines, each firewall's lines come together, in their own order
+  if (batch > 1) {
+    const out = [];
+    for (let i = 0; i < all.length;) {
+      // a batch holds at most `batch` lines and 300 ms of them (relays flush on both)
+      let n = Math.min(r.int(2, batch), all.length - i);
+      let k = 1;
+      while (k < n && all[i + k].t - all[i].t <= 300 * MS) k++;
+      n = k;
+      const seg = all.slice(i, i + n);
+      const order = new Map();
+      for (const l of seg) if (!order.has(l.fw)) order.set(l.fw, r.next());
+      seg.sort((a, b) => order.get(a.fw) - order.get(b.fw)); // stable: each firewall keeps its order
+      out.push(...seg);
+      i += n;
+    }
+    all.splice(0, all.length, ...out);
   }
   const lines = new Array(all.length);
   const times = new Array(all.length); // when the relay passed each line on: true UTC time (µs)
