@@ -578,7 +578,7 @@ export function generateRouterTraffic({ seed = 1, conversations = 3000, concurre
       out.push(...seg);
       i += n;
     }
-    all.splice(0, all.length, ...out);
+    for (let i = 0; i < out.length; i++) all[i] = out[i]; // (spread would overflow the stack)
   }
   const lines = new Array(all.length);
   const times = new Array(all.length); // when the relay passed each line on: true UTC time (µs)
