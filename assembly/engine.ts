@@ -265,8 +265,9 @@ export function hostClock(h: Observer): i64 {
 /**
  * Takes one of a host's lines' time into the clocks. The first host to log sets the stream
  * clock's time base; every other host is placed against it by its first line, and its offset
- * is lowered whenever its clock is found further behind (a relay that delivers it late, a
- * clock running slow). A line whose own clock moves on beyond the stream moves the stream on.
+ * is lowered whenever its clock is found more than RELAY_JITTER_US further behind (a relay
+ * that delivers it late, a clock running slow). A line whose own clock moves on beyond the
+ * stream moves the stream on.
  *
  * One line far from the host's clock (a typo'd date, a broken clock) would otherwise expire
  * every open flow of the host, or freeze them: it moves the clock only when the host's next
@@ -325,7 +326,7 @@ function firstLine(hs: u32, h: Observer, t: i64): void {
 // about this much and then lead it again. Lags within it are jitter, not a slower clock: were
 // the offset lowered for each, the host's next lines (time minus that offset) would push the
 // stream ahead of real time, the other hosts would lag it, be lowered in turn, and the stream
-// would ratchet ahead with every batch, expiring the reference host's flows seconds early.
+// would ratchet ahead with every batch, expiring quiet hosts' flows seconds early.
 // @ts-ignore: decorator
 @inline const RELAY_JITTER_US: i64 = US_PER_SECOND;
 
