@@ -25,6 +25,11 @@ const SYNACK = "198.51.100.20,443 -> 10.0.0.5,49152 PR tcp len 20 60 -AS";
 const ACK = "10.0.0.5,49152 -> 198.51.100.20,443 PR tcp len 20 52 -A";
 const PING = "10.0.0.7 -> 198.51.100.1 PR icmp len 20 84 icmp echo/0";
 
+/** A SYN of client port 20000 + i from 10.0.(i >> 8).(i & 255). */
+function pkt(i: i32): string {
+  return "10.0." + (i >> 8).toString() + "." + (i & 255).toString() + "," + (20000 + i).toString() + " -> 198.51.100.1,443 PR tcp len 20 60 -S";
+}
+
 function flows(out: string): string[] {
   const all = out.split("\n");
   const r: string[] = [];
@@ -126,6 +131,20 @@ describe("router: a forwarded packet's IN and OUT lines", () => {
     feed(ln("gw", 0, "em0", "0:12", "p", SYN, "K-S IN"));
     feed(ln("gw", 12, "em1", "0:12", "p", SYN, "K-S OUT"));
     expect<u64>(counters.flowLines).toBe(2);
+  });
+  it("a packet waits for its OUT line however far ahead another host's clock is (no cross-host pruning)", () => {
+    init('{"device":"router"}');
+    const n = 2000; // enough lines of fw-a to meet every bucket fw-b's packets are in
+    for (let i = 0; i < n; i++) feed(ln("fw-b", 100000 + i, "em0", "0:1", "p", pkt(i), "IN"));
+    for (let i = 0; i < n; i++) {
+      // fw-a's own packets, its clock six hours ahead of fw-b's (no utc_offset given)
+      feed("Mar  3 16:00:00 fw-a ipmon[1]: 16:00:00." + (100000 + i).toString() + " em1 @0:1 p 192.0.2.1," +
+        (20000 + i).toString() + " -> 203.0.113.9,53 PR udp len 20 60 OUT");
+    }
+    for (let i = 0; i < n; i++) feed(ln("fw-b", 100010 + i, "em1", "0:1", "p", pkt(i), "OUT"));
+    expect<u64>(counters.packetsIn).toBe(2 * n);
+    expect<u64>(counters.foldedOutLines).toBe(n);
+    expect<bool>(conserved()).toBe(true);
   });
   it("are bounded: a packet more than RING lines back can no longer be paired", () => {
     init('{"device":"router","pair_window":60}');
