@@ -13,7 +13,7 @@
 // set holds WAYS datagrams, the oldest is replaced when a set is full.
 //
 //   frags ┌ src (16) │ dst (16) │ host u16 proto u8 flags u8 │ next offset u32 │ id u32 │
-//         │ flow slot u32 │ flow generation u32 │ time i64 ┘  × SETS × WAYS
+//         │ flow slot u32 │ flow generation u32 │ seq u32 │ time i64 ┘  × SETS × WAYS
 
 import { hashKey } from "./hash";
 
@@ -49,7 +49,8 @@ export class Datagram {
   id: u32;
   flowSlot: u32;
   flowGen: u32;
-  pad: u32;
+  /** Arrival order: a full set replaces its earliest, whatever its logging hosts' clocks say. */
+  seq: u32;
   /** Time of its first fragment. */
   timeUs: i64;
 }
@@ -58,12 +59,15 @@ export class Datagram {
 @inline const SIZE: u32 = <u32>offsetof<Datagram>();
 
 let frags: usize = 0;
+/** Arrival counter (Datagram.seq). */
+let fragSeq: u32 = 0;
 const KEY: usize = memory.data(40);
 
 /** Forgets every datagram (the table is allocated on first use). */
 export function fragmentsInit(): void {
   if (frags == 0) frags = heap.alloc(<usize>FRAG_SLOTS * SIZE);
   memory.fill(frags, 0, <usize>FRAG_SLOTS * SIZE);
+  fragSeq = 0;
 }
 
 /** Datagram slot i (for snapshots). */
@@ -117,16 +121,19 @@ function same(d: Datagram, src: usize, dst: usize, host: u32, proto: u32): bool 
  */
 export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nextOff: u32, t: i64, flowSlot: u32, flowGen: u32): void {
   const base = setOf(src, dst, host, proto);
+  // A full set replaces the datagram that came first. Not the earliest time: the logging
+  // hosts sharing a set may be hours apart, and one behind would lose its fresh datagrams.
   let pick: u32 = base;
-  let oldest = i64.MAX_VALUE;
+  let oldest: u32 = 0;
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
     if ((d.flags & F_USED) == 0) {
       pick = base + w;
       break;
     }
-    if (d.timeUs < oldest) {
-      oldest = d.timeUs;
+    const age = fragSeq - d.seq; // wraps safely
+    if (age >= oldest) {
+      oldest = age;
       pick = base + w;
     }
   }
@@ -140,6 +147,7 @@ export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nex
   d.id = 0;
   d.flowSlot = flowSlot;
   d.flowGen = flowGen;
+  d.seq = fragSeq++;
   d.timeUs = t;
 }
 

@@ -1,5 +1,5 @@
 // fragments.ts: each tail to its datagram, by offset and then by IP id.
-import { FRAG_WINDOW_US, WAYS, datagramAt, fragmentFirst, fragmentTail, fragmentsInit } from "../../flows/fragments";
+import { FRAG_SLOTS, FRAG_WINDOW_US, WAYS, datagramAt, datagramWaiting, fragmentFirst, fragmentTail, fragmentsInit } from "../../flows/fragments";
 
 const SRC = memory.data(16);
 const DST = memory.data(16);
@@ -68,5 +68,32 @@ describe("fragment tails", () => {
     for (let i: u32 = 0; i <= WAYS; i++) fragmentFirst(SRC, DST, 1, 17, 1480, <i64>i, 100 + i, 1);
     // the oldest (slot 100) is gone: the first tail goes to the next oldest
     expect<i32>(tail(true, 1, 1480, 8, false)).toBe(101);
+  });
+});
+
+/** The set (slot / WAYS) a datagram of `host` between SRC and DST goes to. */
+function setOfHost(host: u32): u32 {
+  fragmentsInit();
+  fragmentFirst(SRC, DST, host, 17, 1480, 0, 0, 0);
+  for (let i: u32 = 0; i < FRAG_SLOTS; i++) if (datagramWaiting(i)) return i / WAYS;
+  return 0xffffffff;
+}
+
+describe("a full set", () => {
+  it("replaces the datagram that came first, not the one with the earliest time (hosts hours apart)", () => {
+    v4(SRC, 1);
+    v4(DST, 2);
+    // a host (slot h) whose datagrams share host 1's set
+    const set = setOfHost(1);
+    let h: u32 = 2;
+    while (setOfHost(h) != set) h++;
+    const AHEAD: i64 = 6 * 3600 * 1000000; // host 1's clock, six hours ahead of host h's
+    fragmentsInit();
+    for (let w: u32 = 0; w + 1 < WAYS; w++) fragmentFirst(SRC, DST, 1, 17, 1480, AHEAD + <i64>w, 100 + w, 1);
+    fragmentFirst(SRC, DST, h, 17, 1480, 5, 900, 1); // host h's fresh datagram fills the set
+    fragmentFirst(SRC, DST, 1, 17, 1480, AHEAD + 10, 200, 1); // replaces host 1's first
+    const d = fragmentTail(SRC, DST, h, 17, true, 77, 1480, 300, false, 6);
+    expect<i32>(d < 0 ? -1 : <i32>datagramAt(<u32>d).flowSlot).toBe(900);
+    expect<i32>(tail(true, 78, 1480, 300, false, AHEAD + 11)).toBe(101); // host 1's oldest left
   });
 });
