@@ -162,6 +162,17 @@ describe('router logs: each packet once', () => {
     });
   }
 
+  test('dense: 3,000 conversations at once (250k lines, fragment sets and pairing ring reused): every conversation exact', async () => {
+    const g = generateRouterTraffic({ seed: 1, conversations: 10_000, concurrency: 3000 });
+    assert.ok(g.lines.length > 200_000);
+    const records = await correlate(g.text, { ...CONFIG, device: 'router' });
+    const bad = mismatches(g.convs, flowsOf(records), (t) => t.router);
+    assert.deepEqual(bad.slice(0, 5), [], `${bad.length} of ${g.convs.length} conversations differ`);
+    const s = statsOf(records);
+    assert.equal(s.packets, g.totals.packets);
+    assert.equal(s.lines_read, s.flow_lines + s.folded_lines + s.other_lines);
+  });
+
   test('every scenario the generator knows is in the log', () => {
     const seen = new Set(gen.convs.map((t) => t.scenario));
     for (const s of ['tcp_out', 'tcp_in', 'tcp_syn_retry_linux', 'tcp_syn_retry_windows', 'tcp_hairpin', 'blocked_in', 'blocked_egress',

@@ -161,6 +161,7 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
   const base = setOf(src, dst, host, proto);
   let found: i32 = -1;
   let oldest = i64.MAX_VALUE;
+  let oldestAge: u32 = 0;
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
     if (!same(d, src, dst, host, proto) || t - d.timeUs > FRAG_WINDOW_US || d.timeUs - t > FRAG_WINDOW_US) continue;
@@ -171,8 +172,12 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
       }
       continue; // another datagram's tails
     }
-    if (d.nextOff == off && d.timeUs < oldest) {
+    // the oldest; of first fragments logged in the same microsecond, the one that came first
+    // (ways are reused, so their order says nothing)
+    const age = fragSeq - d.seq;
+    if (d.nextOff == off && (d.timeUs < oldest || (d.timeUs == oldest && age > oldestAge))) {
       oldest = d.timeUs;
+      oldestAge = age;
       found = <i32>(base + w);
     }
   }

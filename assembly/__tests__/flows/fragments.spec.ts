@@ -79,6 +79,24 @@ function setOfHost(host: u32): u32 {
   return 0xffffffff;
 }
 
+describe("same-microsecond first fragments in reused ways", () => {
+  it("go to their tails in the order they came, whatever ways they took", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    // fill the set, the last way with the oldest datagram (a relay's order)
+    for (let w: u32 = 0; w < WAYS; w++) fragmentFirst(SRC, DST, 1, 17, 1000, 20 - <i64>w, 10 + w, 1);
+    // its tail frees the last way; a datagram takes it; the next tail frees the way before,
+    // and a second datagram, logged in the same microsecond as the first, takes that
+    expect<i32>(tail(true, 1, 1000, 8, false, 30)).toBe(10 + WAYS - 1);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 50, 300, 1);
+    expect<i32>(tail(true, 2, 1000, 8, false, 30)).toBe(10 + WAYS - 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 50, 400, 1);
+    expect<i32>(tail(true, 3, 1480, 300, false, 60)).toBe(300);
+    expect<i32>(tail(true, 4, 1480, 300, false, 60)).toBe(400);
+  });
+});
+
 describe("a full set", () => {
   it("replaces the datagram that came first, not the one with the earliest time (hosts hours apart)", () => {
     v4(SRC, 1);
