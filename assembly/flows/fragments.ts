@@ -32,6 +32,12 @@ import { hashKey } from "./hash";
 @inline const F_USED: u8 = 1;
 // @ts-ignore: decorator
 @inline const F_ID: u8 = 2;
+/**
+ * Its last fragment came: it waits for nothing, but is kept (until its way is needed) for a
+ * copy of that fragment, which a host not paired as a router logs again on its way out.
+ */
+// @ts-ignore: decorator
+@inline const F_DONE: u8 = 4;
 
 /** A datagram waiting for its next fragment. */
 @unmanaged
@@ -78,7 +84,7 @@ export function fragmentsInit(): void {
 
 /** True if datagram slot i is waiting for a fragment. */
 export function datagramWaiting(i: u32): bool {
-  return (datagramAt(i).flags & F_USED) != 0;
+  return (datagramAt(i).flags & (F_USED | F_DONE)) == F_USED;
 }
 
 /** True if datagram slot i knows its tails' IP id. */
@@ -95,7 +101,7 @@ export function fragmentRestore(
   const base = setOf(src, dst, host, proto);
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
-    if (same(d, src, dst, host, proto) && d.timeUs == t && d.nextOff == nextOff && (d.flags & F_ID) == 0) {
+    if (same(d, src, dst, host, proto) && d.timeUs == t && d.nextOff == nextOff && (d.flags & (F_ID | F_DONE)) == 0) {
       d.id = id;
       d.flags |= F_ID;
       return;
@@ -123,6 +129,7 @@ export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nex
   const base = setOf(src, dst, host, proto);
   // A full set replaces the datagram that came first. Not the earliest time: the logging
   // hosts sharing a set may be hours apart, and one behind would lose its fresh datagrams.
+  // Done or waiting alike: one just completed may still get the copy of its last fragment.
   let pick: u32 = base;
   let oldest: u32 = 0;
   for (let w: u32 = 0; w < WAYS; w++) {
@@ -165,6 +172,14 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
     if (!same(d, src, dst, host, proto) || t - d.timeUs > FRAG_WINDOW_US || d.timeUs - t > FRAG_WINDOW_US) continue;
+    if ((d.flags & F_DONE) != 0) {
+      // a copy of its last fragment (same IP id, ending where it ended)
+      if (hasId && (d.flags & F_ID) != 0 && d.id == id && off + len == d.nextOff) {
+        found = <i32>(base + w);
+        break;
+      }
+      continue;
+    }
     if (hasId && (d.flags & F_ID) != 0) {
       if (d.id == id) {
         found = <i32>(base + w);
@@ -188,6 +203,6 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
     d.flags |= F_ID;
   }
   d.nextOff = off + len;
-  if (!more) d.flags &= ~F_USED; // the last fragment: done (its flow stays in the slot's fields)
+  if (!more) d.flags |= F_DONE; // the last fragment: done (its flow stays in the slot's fields)
   return found;
 }

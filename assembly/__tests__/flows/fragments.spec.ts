@@ -97,6 +97,24 @@ describe("same-microsecond first fragments in reused ways", () => {
   });
 });
 
+describe("copies of a fragment (a host not paired as a router logs it IN and OUT)", () => {
+  it("the copy of a datagram's last tail goes to that datagram, not to the next one waiting", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 100, 1); // reply A, IN
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 200, 1); // reply B, IN (same microsecond)
+    fragmentFirst(SRC, DST, 1, 17, 1480, 12, 300, 1); // A's OUT copy
+    fragmentFirst(SRC, DST, 1, 17, 1480, 15, 400, 1); // B's OUT copy
+    expect<i32>(tail(true, 7001, 1480, 300, false, 40)).toBe(100); // A's tail, IN
+    expect<i32>(tail(true, 7001, 1480, 300, false, 50)).toBe(100); // its OUT copy: A again
+    expect<i32>(tail(true, 7002, 1480, 300, false, 45)).toBe(200); // B's tail
+    expect<i32>(tail(true, 7002, 1480, 300, false, 55)).toBe(200);
+    // a different tail at that offset still takes a datagram that waits for it
+    expect<i32>(tail(true, 7003, 1480, 300, false, 60)).toBe(300);
+  });
+});
+
 describe("a full set", () => {
   it("replaces the datagram that came first, not the one with the earliest time (hosts hours apart)", () => {
     v4(SRC, 1);
