@@ -268,8 +268,9 @@ export function hostClock(h: Observer): i64 {
 /**
  * Takes one of a host's lines' time into the clocks. The first host to log sets the stream
  * clock's time base; every other host is placed against it by its first line, and its offset
- * is lowered whenever its clock is found further behind (a relay that delivers it late, a
- * clock running slow). A line whose own clock moves on beyond the stream moves the stream on.
+ * is lowered whenever its clock is found more than RELAY_JITTER_US further behind (a relay
+ * that delivers it late, a clock running slow). A line whose own clock moves on beyond the
+ * stream moves the stream on.
  *
  * One line far from the host's clock (a typo'd date, a broken clock) would otherwise expire
  * every open flow of the host, or freeze them: it moves the clock only when the host's next
@@ -324,13 +325,21 @@ function firstLine(hs: u32, h: Observer, t: i64): void {
   }
 }
 
+// A relay passes each firewall's lines on in batches, so a host's lines lag the stream by up to
+// about this much and then lead it again. Lags within it are jitter, not a slower clock: were
+// the offset lowered for each, the host's next lines (time minus that offset) would push the
+// stream ahead of real time, the other hosts would lag it, be lowered in turn, and the stream
+// would ratchet ahead with every batch, expiring quiet hosts' flows seconds early.
+// @ts-ignore: decorator
+@inline const RELAY_JITTER_US: i64 = US_PER_SECOND;
+
 /** A line at time t within reach of host h's clock: the host's and the stream's clocks move on. */
 function moveOn(hs: u32, h: Observer, t: i64): void {
   if (t <= h.lineUs) return; // a line delivered late: nothing new about the clocks
   h.lineUs = t;
   const onStream = t - h.offsetUs;
   if (onStream > streamUs) streamUs = onStream;
-  else if (hs != referenceHost) lowerOffset(h, t - streamUs);
+  else if (hs != referenceHost && t - streamUs < h.offsetUs - RELAY_JITTER_US) lowerOffset(h, t - streamUs);
 }
 
 function lowerOffset(h: Observer, offset: i64): void {
@@ -836,7 +845,9 @@ function tcpPacket(f: Flow, h: Observer, fromOrig: bool, flags: u32, t: i64, now
     const attempting = was == TIMER_TCP_ATTEMPT || (was >= TIMER_TCP_RETRY && was < TIMER_CLASSES);
     // Zeek: the attempt ends tcp_attempt_timeout after its first SYN, whatever follows
     if (attempting && config.synRetryZeek) return;
-    c = attempting ? retryClass(now - f.timerUs) : TIMER_TCP_ATTEMPT;
+    // the longest gap so far decides: a copy of a SYN microseconds later (its egress line on a
+    // host not paired as a router, a relay's duplicate) must not shorten the backoff's timer
+    c = attempting ? max(was, retryClass(now - f.timerUs)) : TIMER_TCP_ATTEMPT;
   } else if (os <= TCP_SYN_ACK_SENT && rs <= TCP_SYN_ACK_SENT) {
     c = TIMER_TCP_HANDSHAKE;
   }

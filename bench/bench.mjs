@@ -4,8 +4,13 @@
 //
 //   1. the ipmon-flow CLI end to end on a generated log of ≥ 1M lines (lines/s)
 //   2. the same log through the engine in-process (no file or stdout I/O), for comparison
-//   3. bytes of linear memory per tracked flow (measured from memory growth)
-//   4. every bench/*.bench.mjs (e.g. the Fluent Bit entry point) via its run()
+//   3. a generated router log (every forwarded packet IN and OUT, L lines, three firewalls in
+//      one relayed stream: host-test/lib/generator.mjs --mode router) through the CLI and the
+//      engine, beside the plain log in the same run
+//   4. what pairing costs a host log: the plain log in-process with pair_window 0 (pairing
+//      off) beside the default
+//   5. bytes of linear memory per tracked flow (measured from memory growth)
+//   6. every bench/*.bench.mjs (e.g. the Fluent Bit entry point) via its run()
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -47,6 +52,19 @@ async function generate(dir) {
   return file;
 }
 
+/** A router log of about LINES lines (router mode writes ~24 lines per conversation). */
+async function generateRouter(dir) {
+  const file = join(dir, 'router.log');
+  const out = createWriteStream(file);
+  const gen = spawn(process.execPath, [join(ROOT, 'host-test/lib/generator.mjs'), '--mode', 'router', '--connections', String(Math.ceil(LINES / 24)), '--seed', '7', '--concurrency', '2000']);
+  gen.stdout.pipe(out);
+  await new Promise((resolve, reject) => {
+    out.on('finish', resolve);
+    gen.on('error', reject);
+  });
+  return file;
+}
+
 function engineRun(buf, config) {
   const engine = new FlowEngine(config);
   const t0 = process.hrtime.bigint();
@@ -72,15 +90,25 @@ async function main() {
     console.log(`input: ${fmt(lines)} generated lines (${(size / 1e6).toFixed(1)} MB, file + syslog mixed, 2 observers)`);
     const config = { year: 2024 };
     const buf = readFileSync(file);
+    const rfile = await generateRouter(dir);
+    const rbuf = readFileSync(rfile);
+    const rlines = rbuf.toString('latin1').split('\n').length - 1;
+    console.log(`router input: ${fmt(rlines)} generated lines (${(rbuf.length / 1e6).toFixed(1)} MB, 2 routers logging IN and OUT + 1 host, 3 time zones)`);
     const cli = [];
     const inproc = [];
     const cat = [];
+    const rcli = [];
+    const rinproc = [];
+    const nopair = [];
     engineRun(buf.subarray(0, 8 << 20), config); // warm-up
     for (let i = 0; i < RUNS; i++) {
       // interleaved, so load on the machine hits every variant alike
       cli.push(await runNode([join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', file], { stdout: 'null' }));
       inproc.push(engineRun(buf, config).seconds);
       cat.push(await runNode(['-e', `const fs=require('fs');const s=fs.createReadStream(${JSON.stringify(file)},{highWaterMark:1<<20});s.on('data',()=>{})`]));
+      rcli.push(await runNode([join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', rfile], { stdout: 'null' }));
+      rinproc.push(engineRun(rbuf, config).seconds);
+      nopair.push(engineRun(buf, { ...config, pair_window: 0 }).seconds);
     }
     const out = engineRun(buf, config).outBytes;
     console.log(`\nCLI end to end (node host/cli.mjs FILE > /dev/null), median of ${RUNS}:`);
@@ -89,6 +117,11 @@ async function main() {
     console.log(`  ${fmt(lines / median(inproc))} lines/s   (${median(inproc).toFixed(3)} s), ${(out / 1e6).toFixed(1)} MB of NDJSON out`);
     console.log(`reading the file alone in a node process: ${median(cat).toFixed(3)} s (process start + read)`);
     console.log(`CLI / in-process time ratio: ${(median(cli) / median(inproc)).toFixed(2)}`);
+    console.log(`\nrouter log (device auto: IN/OUT and L lines paired), median of ${RUNS}:`);
+    console.log(`  CLI end to end   ${fmt(rlines / median(rcli))} lines/s   (${median(rcli).toFixed(3)} s; plain log beside it: ${fmt(lines / median(cli))} lines/s)`);
+    console.log(`  engine in-process ${fmt(rlines / median(rinproc))} lines/s   (${median(rinproc).toFixed(3)} s; plain log: ${fmt(lines / median(inproc))} lines/s)`);
+    console.log(`pairing on the plain log: in-process ${fmt(lines / median(inproc))} lines/s with it, ${fmt(lines / median(nopair))} with pair_window 0;` +
+      ` time ratio ${(median(inproc) / median(nopair)).toFixed(3)}`);
     console.log(`\nlinear memory per tracked flow: ${memoryPerFlow().toFixed(1)} bytes (slot + index share, from memory growth between capacities 65,536 and 524,288)`);
 
     const extra = readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.bench.mjs')).sort();

@@ -85,6 +85,8 @@ async function allOutputs() {
     records.push(...await correlate(t, { year: 2024 }));
     records.push(...await correlate(t, { year: 2024, active_timeout: 30 }));
   }
+  // network.direction is written only with local_networks
+  records.push(...await correlate(readFileSync(join(ROOT, 'fixtures', 'router.log')), { year: 2024, local_networks: ['private'] }));
   return records;
 }
 
@@ -100,6 +102,7 @@ const CUSTOM = {
     'rejected', 'unanswered', 'answered'].map((k) => [`ipmon.scan.${k}`, 'long'])),
   'ipmon.scan.distinct_exact': 'boolean',
   'ipmon.scan.sample_hosts': 'ip',
+  'ipmon.icmp_error.count': 'long',
 };
 const customType = (field) => CUSTOM[field] ?? (field.startsWith('ipmon.stats.') ? 'long' : field.startsWith('ipmon.') ? 'keyword' : null);
 

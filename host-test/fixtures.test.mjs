@@ -11,7 +11,7 @@ import { expectedCommunityId } from './lib/communityid.mjs';
 
 const fixture = (name) => new URL(`../fixtures/${name}`, import.meta.url);
 
-for (const name of ['sample', 'seed-solaris']) {
+for (const name of ['sample', 'seed-solaris', 'router']) {
   test(`fixture ${name}.log gives exactly the hand-checked flows`, async () => {
     const expected = JSON.parse(readFileSync(fixture(`${name}.expected.json`), 'utf8'));
     const records = await correlate(readFileSync(fixture(`${name}.log`)), expected.config);

@@ -264,6 +264,18 @@ describe("advanceClock: idle expiry", () => {
     expect<string>(field(f, "source.packets")).toBe("2");
     expect<string>(field(f, "ipmon.end_reason")).toBe("idle_timeout");
   });
+  it("TCP attempt: a copy of a SYN microseconds later (an unpaired egress line) keeps the backoff level", () => {
+    init('{"device":"host"}');
+    feed(c2s(0, 60, "S"));
+    feed(c2s(3 * SEC, 60, "S"));
+    feed(c2s(3 * SEC + 12, 60, "S"));
+    // the longest gap (3 s) decides, not the last (12 µs): reported 8 + 5 s after the last SYN
+    advanceClock(T0 + 3 * SEC + 12 + 13 * SEC - 1);
+    expect<string>(take()).toBe("");
+    advanceClock(T0 + 3 * SEC + 12 + 13 * SEC);
+    const f = records(take())[0];
+    expect<string>(field(f, "source.packets")).toBe("3");
+  });
   it("TCP established: tcp_timeout after the last packet (S1)", () => {
     init();
     feed(c2s(0, 60, "S"));

@@ -13,7 +13,7 @@
 // set holds WAYS datagrams, the oldest is replaced when a set is full.
 //
 //   frags ┌ src (16) │ dst (16) │ host u16 proto u8 flags u8 │ next offset u32 │ id u32 │
-//         │ flow slot u32 │ flow generation u32 │ time i64 ┘  × SETS × WAYS
+//         │ flow slot u32 │ flow generation u32 │ seq u32 │ time i64 ┘  × SETS × WAYS
 
 import { hashKey } from "./hash";
 
@@ -32,6 +32,12 @@ import { hashKey } from "./hash";
 @inline const F_USED: u8 = 1;
 // @ts-ignore: decorator
 @inline const F_ID: u8 = 2;
+/**
+ * Its last fragment came: it waits for nothing, but is kept (until its way is needed) for a
+ * copy of that fragment, which a host not paired as a router logs again on its way out.
+ */
+// @ts-ignore: decorator
+@inline const F_DONE: u8 = 4;
 
 /** A datagram waiting for its next fragment. */
 @unmanaged
@@ -49,7 +55,8 @@ export class Datagram {
   id: u32;
   flowSlot: u32;
   flowGen: u32;
-  pad: u32;
+  /** Arrival order: a full set replaces its earliest, whatever its logging hosts' clocks say. */
+  seq: u32;
   /** Time of its first fragment. */
   timeUs: i64;
 }
@@ -58,12 +65,15 @@ export class Datagram {
 @inline const SIZE: u32 = <u32>offsetof<Datagram>();
 
 let frags: usize = 0;
+/** Arrival counter (Datagram.seq). */
+let fragSeq: u32 = 0;
 const KEY: usize = memory.data(40);
 
 /** Forgets every datagram (the table is allocated on first use). */
 export function fragmentsInit(): void {
   if (frags == 0) frags = heap.alloc(<usize>FRAG_SLOTS * SIZE);
   memory.fill(frags, 0, <usize>FRAG_SLOTS * SIZE);
+  fragSeq = 0;
 }
 
 /** Datagram slot i (for snapshots). */
@@ -74,7 +84,7 @@ export function fragmentsInit(): void {
 
 /** True if datagram slot i is waiting for a fragment. */
 export function datagramWaiting(i: u32): bool {
-  return (datagramAt(i).flags & F_USED) != 0;
+  return (datagramAt(i).flags & (F_USED | F_DONE)) == F_USED;
 }
 
 /** True if datagram slot i knows its tails' IP id. */
@@ -91,7 +101,7 @@ export function fragmentRestore(
   const base = setOf(src, dst, host, proto);
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
-    if (same(d, src, dst, host, proto) && d.timeUs == t && d.nextOff == nextOff && (d.flags & F_ID) == 0) {
+    if (same(d, src, dst, host, proto) && d.timeUs == t && d.nextOff == nextOff && (d.flags & (F_ID | F_DONE)) == 0) {
       d.id = id;
       d.flags |= F_ID;
       return;
@@ -117,16 +127,20 @@ function same(d: Datagram, src: usize, dst: usize, host: u32, proto: u32): bool 
  */
 export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nextOff: u32, t: i64, flowSlot: u32, flowGen: u32): void {
   const base = setOf(src, dst, host, proto);
+  // A full set replaces the datagram that came first. Not the earliest time: the logging
+  // hosts sharing a set may be hours apart, and one behind would lose its fresh datagrams.
+  // Done or waiting alike: one just completed may still get the copy of its last fragment.
   let pick: u32 = base;
-  let oldest = i64.MAX_VALUE;
+  let oldest: u32 = 0;
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
     if ((d.flags & F_USED) == 0) {
       pick = base + w;
       break;
     }
-    if (d.timeUs < oldest) {
-      oldest = d.timeUs;
+    const age = fragSeq - d.seq; // wraps safely
+    if (age >= oldest) {
+      oldest = age;
       pick = base + w;
     }
   }
@@ -140,6 +154,7 @@ export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nex
   d.id = 0;
   d.flowSlot = flowSlot;
   d.flowGen = flowGen;
+  d.seq = fragSeq++;
   d.timeUs = t;
 }
 
@@ -153,9 +168,18 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
   const base = setOf(src, dst, host, proto);
   let found: i32 = -1;
   let oldest = i64.MAX_VALUE;
+  let oldestAge: u32 = 0;
   for (let w: u32 = 0; w < WAYS; w++) {
     const d = datagramAt(base + w);
     if (!same(d, src, dst, host, proto) || t - d.timeUs > FRAG_WINDOW_US || d.timeUs - t > FRAG_WINDOW_US) continue;
+    if ((d.flags & F_DONE) != 0) {
+      // a copy of its last fragment (same IP id, ending where it ended)
+      if (hasId && (d.flags & F_ID) != 0 && d.id == id && off + len == d.nextOff) {
+        found = <i32>(base + w);
+        break;
+      }
+      continue;
+    }
     if (hasId && (d.flags & F_ID) != 0) {
       if (d.id == id) {
         found = <i32>(base + w);
@@ -163,8 +187,12 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
       }
       continue; // another datagram's tails
     }
-    if (d.nextOff == off && d.timeUs < oldest) {
+    // the oldest; of first fragments logged in the same microsecond, the one that came first
+    // (ways are reused, so their order says nothing)
+    const age = fragSeq - d.seq;
+    if (d.nextOff == off && (d.timeUs < oldest || (d.timeUs == oldest && age > oldestAge))) {
       oldest = d.timeUs;
+      oldestAge = age;
       found = <i32>(base + w);
     }
   }
@@ -175,6 +203,6 @@ export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasI
     d.flags |= F_ID;
   }
   d.nextOff = off + len;
-  if (!more) d.flags &= ~F_USED; // the last fragment: done (its flow stays in the slot's fields)
+  if (!more) d.flags |= F_DONE; // the last fragment: done (its flow stays in the slot's fields)
   return found;
 }

@@ -11,6 +11,8 @@
 //        [--observers fw1,fw2] [--concurrency C] [--connections C] [--start ISO]
 //        [--truth FILE] > out.log
 //   --truth writes one expected flow per line (NDJSON) in the order the flows end.
+//   node host-test/lib/generator.mjs --mode router [--connections C] [--seed S] [--truth FILE]
+//   writes a router-shaped log instead (host-test/lib/router.mjs); --help lists the options.
 //
 // FLOW SHAPE (one per expected output flow record):
 //   observer (observer.hostname, null in file mode), transport, type,
@@ -34,6 +36,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { generateRouterTraffic } from './router.mjs';
 
 const SEC = 1_000_000;
 const MS = 1_000;
@@ -900,7 +903,7 @@ export class TrafficGenerator {
     } else if (t > c.line) {
       c.line = t;
       if (t - c.offset > this.streamUs) this.streamUs = t - c.offset;
-      else if (host !== this.reference && t - this.streamUs < c.offset) c.offset = t - this.streamUs;
+      else if (host !== this.reference && t - this.streamUs < c.offset - 1 * SEC) c.offset = t - this.streamUs; // engine.ts RELAY_JITTER_US
     }
     for (const [h, dl] of this.deadlines) {
       const now = this.clockOf(h);
@@ -1001,10 +1004,24 @@ export function generateTraffic({ seed = 1, connections = 5000, concurrency = 20
 // ---------------------------------------------------------------------------------------------
 // CLI
 
+const USAGE = `usage: generator.mjs --lines N [--seed S] [--format file|syslog|mixed] [--observers fw1,fw2]
+                     [--concurrency C] [--connections C] [--start ISO] [--truth FILE] [--stats 1]
+       generator.mjs --mode router [--connections C] [--seed S] [--concurrency C] [--reorder P]
+                     [--truth FILE] [--stats 1]
+  --mode host (default): one line per packet, as a host or a firewall that logs one way.
+  --mode router: gateways that log every forwarded packet IN and OUT, log-only (L) lines with
+    hex rows, hairpins, blocks at ingress and egress, the firewall's own packets, retried SYNs,
+    ICMP errors, fragments, a one-interface host, three firewalls in different time zones
+    (fw-paris +01:00, fw-nyc -05:00, web1 UTC) in one relayed stream with reordered lines
+    (host-test/lib/router.mjs). --truth writes one conversation per line with its counts for
+    device router/auto ("router"), device host ("host") and syn_retry zeek ("zeek").
+`;
+
 function parseArgs(argv) {
   const o = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--help' || a === '-h') { o.help = true; continue; }
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
     const eq = a.indexOf('=');
     const k = eq > 0 ? a.slice(2, eq) : a.slice(2);
@@ -1022,9 +1039,13 @@ function writeAsync(stream, chunk) {
 async function main() {
   let args;
   try { args = parseArgs(process.argv.slice(2)); } catch (e) {
-    process.stderr.write(`${e.message}\nusage: generator.mjs --lines N [--seed S] [--format file|syslog|mixed] [--observers fw1,fw2] [--concurrency C] [--connections C] [--start ISO] [--truth FILE]\n`);
+    process.stderr.write(`${e.message}\n${USAGE}`);
     process.exit(2);
   }
+  if (args.help) { process.stdout.write(USAGE); return; }
+  if (args.mode === 'router') return routerMain(args);
+  if (args.mode !== undefined && args.mode !== 'host') { process.stderr.write(`unknown mode ${args.mode}\n${USAGE}`); process.exit(2); }
+  delete args.mode;
   const known = new Set(['lines', 'seed', 'format', 'truth', 'observers', 'concurrency', 'connections', 'start', 'stats']);
   for (const k of Object.keys(args)) if (!known.has(k)) { process.stderr.write(`unknown option --${k}\n`); process.exit(2); }
   const format = args.format || 'file';
@@ -1071,6 +1092,27 @@ async function main() {
   }
   if (truth) await new Promise((res) => truth.end(res));
   if (args.stats) process.stderr.write(JSON.stringify(g.stats()) + '\n');
+}
+
+/** --mode router: the whole log is built in memory (host-test/lib/router.mjs), then written. */
+async function routerMain(args) {
+  const known = new Set(['mode', 'seed', 'truth', 'concurrency', 'connections', 'reorder', 'stats']);
+  for (const k of Object.keys(args)) if (!known.has(k)) { process.stderr.write(`option --${k} is not for --mode router\n${USAGE}`); process.exit(2); }
+  const num = (k, d) => (args[k] != null ? Number(args[k]) : d);
+  const g = generateRouterTraffic({
+    seed: num('seed', 1), conversations: num('connections', 3000), concurrency: num('concurrency', 300), reorder: num('reorder', 0.02),
+  });
+  process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); else throw e; });
+  for (let i = 0; i < g.lines.length; i += 50_000) {
+    const w = writeAsync(process.stdout, g.lines.slice(i, i + 50_000).join('\n') + '\n');
+    if (w) await w;
+  }
+  if (args.truth) {
+    const t = createWriteStream(args.truth);
+    for (const c of g.convs) { const w = writeAsync(t, JSON.stringify(c) + '\n'); if (w) await w; }
+    await new Promise((res) => t.end(res));
+  }
+  if (args.stats) process.stderr.write(JSON.stringify({ conversations: g.convs.length, totals: g.totals }) + '\n');
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -27,6 +27,8 @@ export function projectFlow(r) {
     ...(r.rule ? { rule: r.rule.name } : {}),
     ingress: r.observer?.ingress?.interface?.name ?? null,
     egress: r.observer?.egress?.interface?.name ?? null,
+    ...(r.network.direction ? { direction: r.network.direction } : {}),
+    ...(r.ipmon.icmp_error ? { icmp_error: r.ipmon.icmp_error } : {}),
   };
 }
 

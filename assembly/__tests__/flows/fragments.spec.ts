@@ -1,5 +1,5 @@
 // fragments.ts: each tail to its datagram, by offset and then by IP id.
-import { FRAG_WINDOW_US, WAYS, datagramAt, fragmentFirst, fragmentTail, fragmentsInit } from "../../flows/fragments";
+import { FRAG_SLOTS, FRAG_WINDOW_US, WAYS, datagramAt, datagramWaiting, fragmentFirst, fragmentTail, fragmentsInit } from "../../flows/fragments";
 
 const SRC = memory.data(16);
 const DST = memory.data(16);
@@ -68,5 +68,68 @@ describe("fragment tails", () => {
     for (let i: u32 = 0; i <= WAYS; i++) fragmentFirst(SRC, DST, 1, 17, 1480, <i64>i, 100 + i, 1);
     // the oldest (slot 100) is gone: the first tail goes to the next oldest
     expect<i32>(tail(true, 1, 1480, 8, false)).toBe(101);
+  });
+});
+
+/** The set (slot / WAYS) a datagram of `host` between SRC and DST goes to. */
+function setOfHost(host: u32): u32 {
+  fragmentsInit();
+  fragmentFirst(SRC, DST, host, 17, 1480, 0, 0, 0);
+  for (let i: u32 = 0; i < FRAG_SLOTS; i++) if (datagramWaiting(i)) return i / WAYS;
+  return 0xffffffff;
+}
+
+describe("same-microsecond first fragments in reused ways", () => {
+  it("go to their tails in the order they came, whatever ways they took", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    // fill the set, the last way with the oldest datagram (a relay's order)
+    for (let w: u32 = 0; w < WAYS; w++) fragmentFirst(SRC, DST, 1, 17, 1000, 20 - <i64>w, 10 + w, 1);
+    // its tail frees the last way; a datagram takes it; the next tail frees the way before,
+    // and a second datagram, logged in the same microsecond as the first, takes that
+    expect<i32>(tail(true, 1, 1000, 8, false, 30)).toBe(10 + WAYS - 1);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 50, 300, 1);
+    expect<i32>(tail(true, 2, 1000, 8, false, 30)).toBe(10 + WAYS - 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 50, 400, 1);
+    expect<i32>(tail(true, 3, 1480, 300, false, 60)).toBe(300);
+    expect<i32>(tail(true, 4, 1480, 300, false, 60)).toBe(400);
+  });
+});
+
+describe("copies of a fragment (a host not paired as a router logs it IN and OUT)", () => {
+  it("the copy of a datagram's last tail goes to that datagram, not to the next one waiting", () => {
+    fragmentsInit();
+    v4(SRC, 1);
+    v4(DST, 2);
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 100, 1); // reply A, IN
+    fragmentFirst(SRC, DST, 1, 17, 1480, 0, 200, 1); // reply B, IN (same microsecond)
+    fragmentFirst(SRC, DST, 1, 17, 1480, 12, 300, 1); // A's OUT copy
+    fragmentFirst(SRC, DST, 1, 17, 1480, 15, 400, 1); // B's OUT copy
+    expect<i32>(tail(true, 7001, 1480, 300, false, 40)).toBe(100); // A's tail, IN
+    expect<i32>(tail(true, 7001, 1480, 300, false, 50)).toBe(100); // its OUT copy: A again
+    expect<i32>(tail(true, 7002, 1480, 300, false, 45)).toBe(200); // B's tail
+    expect<i32>(tail(true, 7002, 1480, 300, false, 55)).toBe(200);
+    // a different tail at that offset still takes a datagram that waits for it
+    expect<i32>(tail(true, 7003, 1480, 300, false, 60)).toBe(300);
+  });
+});
+
+describe("a full set", () => {
+  it("replaces the datagram that came first, not the one with the earliest time (hosts hours apart)", () => {
+    v4(SRC, 1);
+    v4(DST, 2);
+    // a host (slot h) whose datagrams share host 1's set
+    const set = setOfHost(1);
+    let h: u32 = 2;
+    while (setOfHost(h) != set) h++;
+    const AHEAD: i64 = 6 * 3600 * 1000000; // host 1's clock, six hours ahead of host h's
+    fragmentsInit();
+    for (let w: u32 = 0; w + 1 < WAYS; w++) fragmentFirst(SRC, DST, 1, 17, 1480, AHEAD + <i64>w, 100 + w, 1);
+    fragmentFirst(SRC, DST, h, 17, 1480, 5, 900, 1); // host h's fresh datagram fills the set
+    fragmentFirst(SRC, DST, 1, 17, 1480, AHEAD + 10, 200, 1); // replaces host 1's first
+    const d = fragmentTail(SRC, DST, h, 17, true, 77, 1480, 300, false, 6);
+    expect<i32>(d < 0 ? -1 : <i32>datagramAt(<u32>d).flowSlot).toBe(900);
+    expect<i32>(tail(true, 78, 1480, 300, false, AHEAD + 11)).toBe(101); // host 1's oldest left
   });
 });

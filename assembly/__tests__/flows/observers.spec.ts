@@ -13,6 +13,19 @@ function udp(host: string, hms: string, port: i32): string {
     " -> 10.0.0.2,53 PR udp len 20 60 IN";
 }
 
+/** The syslog header and ipmon time of host `host` at T0 + us (10:00:ss.uuuuuu). */
+function at(host: string, us: i64): string {
+  const sec = <i32>(us / SEC);
+  let frac = (us % SEC).toString();
+  while (frac.length < 6) frac = "0" + frac;
+  const hms = "10:00:" + (sec < 10 ? "0" : "") + sec.toString();
+  return "Mar  3 " + hms + " " + host + " ipmon[1]: " + hms + "." + frac + " ";
+}
+
+function udpAt(host: string, us: i64, port: i32): string {
+  return at(host, us) + "em0 @0:1 p 10.0.0.1," + port.toString() + " -> 10.0.0.2,53 PR udp len 20 60 IN";
+}
+
 function count(out: string, s: string): i32 {
   let n = 0;
   let i = out.indexOf(s);
@@ -81,6 +94,25 @@ describe("per-host clocks", () => {
     const out = take();
     expect<i32>(count(out, '"port":2000')).toBe(1);
     expect<i32>(count(out, '"port":1000')).toBe(1);
+  });
+  it("a relay's batches (two hosts by turns 80 ms behind) do not ratchet the stream ahead", () => {
+    init();
+    feed(at("fw-a", 0) + "em0 @0:1 p 10.0.0.9,40000 -> 198.51.100.2,443 PR tcp len 20 60 -S IN");
+    let port = 3000;
+    for (let k = 0; k < 29; k++) {
+      const first = k % 2 == 1 ? "fw-b" : "fw-c";
+      const second = k % 2 == 1 ? "fw-c" : "fw-b";
+      const base: i64 = 10000 + <i64>k * 100000;
+      feed(udpAt(first, base + 85000, port++));
+      feed(udpAt(first, base + 90000, port++));
+      feed(udpAt(second, base + 5000, port++));
+      feed(udpAt(second, base + 95000, port++));
+    }
+    // fw-a's clock followed the stream: still before its attempt's deadline (5 s)
+    expect<i64>(engineClock() < T0 + 3 * SEC).toBe(true);
+    feed(at("fw-a", 3 * SEC) + "em0 @0:1 p 10.0.0.9,40000 -> 198.51.100.2,443 PR tcp len 20 60 -S IN");
+    flushAll();
+    expect<i32>(count(take(), '"port":40000')).toBe(1);
   });
   it("max_clock_step is per host: one host's wild line moves neither its clock nor another's", () => {
     init();

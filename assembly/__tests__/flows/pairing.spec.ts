@@ -25,6 +25,11 @@ const SYNACK = "198.51.100.20,443 -> 10.0.0.5,49152 PR tcp len 20 60 -AS";
 const ACK = "10.0.0.5,49152 -> 198.51.100.20,443 PR tcp len 20 52 -A";
 const PING = "10.0.0.7 -> 198.51.100.1 PR icmp len 20 84 icmp echo/0";
 
+/** A SYN of client port 20000 + i from 10.0.(i >> 8).(i & 255). */
+function pkt(i: i32): string {
+  return "10.0." + (i >> 8).toString() + "." + (i & 255).toString() + "," + (20000 + i).toString() + " -> 198.51.100.1,443 PR tcp len 20 60 -S";
+}
+
 function flows(out: string): string[] {
   const all = out.split("\n");
   const r: string[] = [];
@@ -127,6 +132,20 @@ describe("router: a forwarded packet's IN and OUT lines", () => {
     feed(ln("gw", 12, "em1", "0:12", "p", SYN, "K-S OUT"));
     expect<u64>(counters.flowLines).toBe(2);
   });
+  it("a packet waits for its OUT line however far ahead another host's clock is (no cross-host pruning)", () => {
+    init('{"device":"router"}');
+    const n = 2000; // enough lines of fw-a to meet every bucket fw-b's packets are in
+    for (let i = 0; i < n; i++) feed(ln("fw-b", 100000 + i, "em0", "0:1", "p", pkt(i), "IN"));
+    for (let i = 0; i < n; i++) {
+      // fw-a's own packets, its clock six hours ahead of fw-b's (no utc_offset given)
+      feed("Mar  3 16:00:00 fw-a ipmon[1]: 16:00:00." + (100000 + i).toString() + " em1 @0:1 p 192.0.2.1," +
+        (20000 + i).toString() + " -> 203.0.113.9,53 PR udp len 20 60 OUT");
+    }
+    for (let i = 0; i < n; i++) feed(ln("fw-b", 100010 + i, "em1", "0:1", "p", pkt(i), "OUT"));
+    expect<u64>(counters.packetsIn).toBe(2 * n);
+    expect<u64>(counters.foldedOutLines).toBe(n);
+    expect<bool>(conserved()).toBe(true);
+  });
   it("are bounded: a packet more than RING lines back can no longer be paired", () => {
     init('{"device":"router","pair_window":60}');
     feed(ln("gw", 0, "em0", "0:12", "p", SYN, "K-S IN"));
@@ -153,6 +172,24 @@ describe("device auto", () => {
     feed(ln("gw", 30000, "em0", "0:1", "p", "10.0.0.5,50000 -> 10.0.0.9,22 PR tcp len 20 60 -S", "K-S IN"));
     feed(ln("gw", 30009, "em0", "0:1", "p", "10.0.0.5,50000 -> 10.0.0.9,22 PR tcp len 20 60 -S", "K-S OUT"));
     expect<u64>(counters.flowLines).toBe(3);
+  });
+  it("packets whose lines came before the judgement are not counted twice (IN a, L b, IN b, OUT a, OUT b)", () => {
+    init();
+    const b = "10.0.0.6,40000 -> 198.51.100.7,80 PR tcp len 20 60 -S";
+    feed(ln("gw", 0, "em0", "0:12", "p", SYN, "K-S IN"));
+    feed(ln("gw", 3, "em0", "-1:-1", "L", b, "IN"));
+    feed(ln("gw", 3, "em0", "0:12", "p", b, "K-S IN"));
+    feed(ln("gw", 12, "em1", "0:12", "p", SYN, "K-S OUT")); // judged a router here
+    feed(ln("gw", 15, "em1", "0:12", "p", b, "K-S OUT"));
+    flushAll();
+    const f = flows(take());
+    expect<i32>(f.length).toBe(2);
+    expect<u64>(counters.routersJudged).toBe(1);
+    expect<u64>(counters.flowLines).toBe(2);
+    expect<u64>(counters.foldedOutLines).toBe(2);
+    expect<u64>(counters.foldedDecisionLines).toBe(1);
+    expect<u64>(counters.packetsIn).toBe(2);
+    expect<bool>(conserved()).toBe(true);
   });
   it("never pairs a host that logs on one interface", () => {
     init();
@@ -238,6 +275,32 @@ describe("log-only rules (L)", () => {
     expect<u64>(counters.foldedDecisionLines).toBe(1);
     expect<u64>(counters.foldedLogLines).toBe(1);
     expect<u64>(counters.foldedOutLines).toBe(1);
+    expect<bool>(conserved()).toBe(true);
+  });
+  it("on a router, a decision a relay delivered before its L line still takes the egress L (one packet)", () => {
+    init('{"device":"router"}');
+    feed(ln("gw", 1, "em0", "0:30", "p", PING, "K-S IN"));
+    feed(ln("gw", 0, "em0", "-1:-1", "L", PING, "IN"));
+    feed(ln("gw", 10, "em1", "-1:-1", "L", PING, "OUT"));
+    feed(ln("gw", 11, "em1", "0:30", "p", PING, "K-S OUT"));
+    flushAll();
+    const f = flows(take());
+    expect<i32>(f.length).toBe(1);
+    expect<bool>(has(f[0], '"packets":1,"bytes":84')).toBe(true);
+    expect<u64>(counters.foldedLogLines).toBe(2);
+    expect<u64>(counters.flowLines).toBe(1);
+    expect<bool>(conserved()).toBe(true);
+  });
+  it("on a host, the L line of the other interface stays a packet of its own", () => {
+    init('{"device":"host"}');
+    feed(ln("gw", 1, "em0", "0:30", "p", PING, "K-S IN"));
+    feed(ln("gw", 0, "em0", "-1:-1", "L", PING, "IN"));
+    feed(ln("gw", 10, "em1", "-1:-1", "L", PING, "OUT"));
+    flushAll();
+    const f = flows(take());
+    expect<i32>(f.length).toBe(1);
+    expect<bool>(has(f[0], '"packets":2,"bytes":168')).toBe(true);
+    expect<u64>(counters.foldedLogLines).toBe(1);
     expect<bool>(conserved()).toBe(true);
   });
 });
