@@ -76,7 +76,9 @@ export class FlowEngine {
   #checkpoint = null;
   /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['f']. */
   #journal = [];
-  #journalBytes = 0;
+  /** Where the journal's input bytes are kept: one buffer reused between checkpoints. */
+  #arena = null;
+  #arenaUsed = 0;
   /** Traps caught, instances started again, lines that trapped (forwarded as `trapped`). */
   trap = { traps: 0, restarts: 0, lines: 0 };
 
@@ -136,14 +138,31 @@ export class FlowEngine {
 
   #note(entry) {
     this.#journal.push(entry);
-    if (entry[0] === 'p') this.#journalBytes += entry[1].length;
-    if (this.#journalBytes >= CHECKPOINT_BYTES) this.#checkpointNow();
+  }
+
+  /**
+   * A copy of input bytes for the journal, in the arena (no allocation per call). When the
+   * arena is full the state is checkpointed first, so the journal starts again empty.
+   */
+  #keep(bytes) {
+    if (this.#arenaUsed + bytes.length > CHECKPOINT_BYTES) {
+      // copied out first: the snapshot may grow memory, which detaches a view of it
+      const out = Buffer.from(bytes);
+      this.#checkpointNow();
+      if (out.length > CHECKPOINT_BYTES) return out;
+      bytes = out;
+    }
+    this.#arena ??= Buffer.allocUnsafe(CHECKPOINT_BYTES);
+    const at = this.#arenaUsed;
+    this.#arena.set(bytes, at);
+    this.#arenaUsed += bytes.length;
+    return this.#arena.subarray(at, at + bytes.length);
   }
 
   #checkpointNow() {
     this.#checkpoint = this.#output(this.#call(() => this.x.node_snapshot()));
     this.#journal = [];
-    this.#journalBytes = 0;
+    this.#arenaUsed = 0;
   }
 
   /** A new instance at the checkpoint, the journal replayed; what it writes was written before. */
@@ -202,7 +221,7 @@ export class FlowEngine {
   /** Copies bytes into the module's input buffer and processes them as whole lines. */
   #process(bytes) {
     if (bytes.length === 0) return EMPTY;
-    const copy = Buffer.from(bytes);
+    const copy = this.#keep(bytes);
     return this.#stateful(() => this.#processRaw(copy), ['p', copy], () => this.#linesAfterTrap(copy));
   }
 
@@ -218,7 +237,7 @@ export class FlowEngine {
   /** Processes the first n bytes written into inputView(): whole lines only (see push). */
   processFilled(n) {
     // kept for the journal: a trap must be able to replay it
-    const copy = Buffer.from(new Uint8Array(this.x.memory.buffer, this.x.node_input(n), n));
+    const copy = this.#keep(new Uint8Array(this.x.memory.buffer, this.x.node_input(n), n));
     return this.#stateful(
       () => this.#output(this.#call(() => this.x.node_process(n))),
       ['p', copy],
