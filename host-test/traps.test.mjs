@@ -100,3 +100,16 @@ test('a whole file in one push, as the CLI reads it: the trapping line is cut ou
   assert.deepEqual(flowsOf(records), flowsOf(sample));
   assert.equal(ofType(records, 'trapped').length, 1);
 });
+
+test('a trap after checkpoints (more than 8 MiB of input): recovery starts from the latest one, flows exact', () => {
+  const gen = generateTraffic({ seed: 10, connections: 14000, concurrency: 300, format: 'mixed', observers: ['fw1', 'fw2'] });
+  assert.ok(gen.text.length > 12 << 20, `input of ${gen.text.length} bytes spans checkpoints`);
+  const clean = run(new FlowEngine({ year: 2024 }), gen.text, 1 << 20);
+  const lines = gen.text.split('\n');
+  const at = Math.floor(lines.length * 0.8);
+  const text = [...lines.slice(0, at), MARKER, ...lines.slice(at)].join('\n');
+  const records = run(new FlowEngine({ year: 2024 }, { instantiate: trappingOn(MARKER) }), text, 1 << 20);
+  assert.deepEqual(flowsOf(records), flowsOf(clean));
+  assert.equal(ofType(records, 'trapped').length, 1);
+  assert.equal(ofType(records, 'stats')[0].ipmon.stats.lines_read, ofType(clean, 'stats')[0].ipmon.stats.lines_read + 1);
+});
