@@ -376,9 +376,15 @@ async function runNetwork(cmd, engine, sink, { warn, stop }) {
     return 1;
   }
   for (const b of listener.bound) warn(`listening on ${b.url}${b.loopback ? '' : ' (not loopback: other hosts can send to it)'}`);
+  await runListen({ listener, ...liveOptions(cmd, engine, sink, { warn, stop }) });
+  return 0;
+}
+
+/** What following a file and listening share: the engines (the first is given), sink, state, timers. */
+function liveOptions(cmd, engine, sink, { warn, stop }) {
+  const h = cmd.host;
   let first = engine;
-  await runListen({
-    listener,
+  return {
     makeEngine: () => {
       const e = first ?? new FlowEngine(cmd.config);
       first = null;
@@ -394,34 +400,18 @@ async function runNetwork(cmd, engine, sink, { warn, stop }) {
     warn,
     stop,
     configDigest: configDigest(cmd.config),
-  });
-  return 0;
+  };
 }
 
 /** Follows a file or stdin until a signal (or the end of stdin). Returns the exit code. */
 async function runLive(cmd, engine, sink, { stdin, warn, stop }) {
   const h = cmd.host;
   if (h.listen) return runNetwork(cmd, engine, sink, { warn, stop });
-  let first = engine;
   await runFollow({
     path: h.follow,
     stream: h.follow === '-' ? stdin : null,
-    makeEngine: () => {
-      const e = first ?? new FlowEngine(cmd.config);
-      first = null;
-      return e;
-    },
-    sink,
-    statePath: h.state,
     fromStart: h.fromStart,
-    stats: cmd.stats,
-    pollMs: h.pollMs,
-    sweepMs: 1000,
-    lagUs: h.sweepLagMs * 1000,
-    checkpointMs: h.stateIntervalMs,
-    warn,
-    stop,
-    configDigest: configDigest(cmd.config),
+    ...liveOptions(cmd, engine, sink, { warn, stop }),
   });
   return 0;
 }
