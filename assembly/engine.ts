@@ -104,10 +104,12 @@ let ready = false;
 export function engineInit(): void {
   ready = true;
   observersInit();
-  tableInit(config.capacity);
   pairInit();
   fragmentsInit();
   scannerInit();
+  // the table last: the allocator grows memory by at least its current size, so a fixed
+  // structure allocated after the table would double the memory the table takes
+  tableInit(config.capacity);
   // neither a year nor a reference time: 1970, so the result never depends on when it runs
   const year = config.year == 0 && config.referenceTimeUs == 0 ? 1970 : config.year;
   setDateContext(year, config.utcOffsetMinutes, config.utcOffsetSet, config.referenceTimeUs);
