@@ -136,8 +136,8 @@
       series: [
         { value: (u, v) => (v == null ? '–' : fmtTime(v * 1000)) },
         // drawn first and stacked under "allowed": its height is the total, its legend the blocked part
-        { label: 'blocked', fill: COLORS.blocked, stroke: COLORS.blocked, paths: bars({ size: [1, Infinity], align: 1 }), points: { show: false }, value: (u, v, s, i) => (i == null ? '–' : fmt(blocked[i])) },
-        { label: 'allowed', fill: COLORS.allowed, stroke: COLORS.allowed, paths: bars({ size: [1, Infinity], align: 1 }), points: { show: false }, value: (u, v, s, i) => (i == null ? '–' : fmt(allowed[i])) },
+        { label: 'blocked', color: COLORS.blocked, fill: COLORS.blocked, stroke: COLORS.blocked, paths: bars({ size: [1, Infinity], align: 1 }), points: { show: false }, value: (u, v, s, i) => (i == null ? '–' : fmt(blocked[i])) },
+        { label: 'allowed', color: COLORS.allowed, fill: COLORS.allowed, stroke: COLORS.allowed, paths: bars({ size: [1, Infinity], align: 1 }), points: { show: false }, value: (u, v, s, i) => (i == null ? '–' : fmt(allowed[i])) },
       ],
       hooks: { setSelect: [onBrush] },
     };
@@ -189,7 +189,7 @@
         { splits: () => x.filter((k) => k % every === 0), values: (u, splits) => splits.map((k) => labels[k] ?? '') },
         { size: 60, values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? fmtInt(v) : '')) },
       ],
-      series: [{}, { label: 'conversations', fill: COLORS.count, stroke: COLORS.count, paths: bars({ size: [0.9, Infinity] }), points: { show: false } }],
+      series: [{}, { label: 'conversations', color: COLORS.count, fill: COLORS.count, stroke: COLORS.count, paths: bars({ size: [0.9, Infinity] }), points: { show: false } }],
     }, [x, labels.map(() => 0)], node);
   }
 
