@@ -3,6 +3,7 @@
 // step), inlined by host/report/write.mjs; the strict CSP of the page allows nothing else.
 (function () {
   'use strict';
+  const started = performance.now();
   const D = JSON.parse(document.getElementById('report-data').textContent);
   const F = D.flows;
   const N = F.t.length;
@@ -274,7 +275,8 @@
   // ---- conversation table
   const ipRank = (() => {
     const key = (ip) => (ip.includes(':') ? `6${ip}` : `4${ip.split('.').map((o) => o.padStart(3, '0')).join('.')}`);
-    const order = dict.ip.map((ip, k) => k).sort((a, b) => (key(dict.ip[a]) < key(dict.ip[b]) ? -1 : key(dict.ip[a]) > key(dict.ip[b]) ? 1 : 0));
+    const keys = dict.ip.map(key);
+    const order = dict.ip.map((ip, k) => k).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
     const rank = new Int32Array(dict.ip.length);
     order.forEach((k, r) => { rank[k] = r; });
     return rank;
@@ -431,6 +433,6 @@
   });
 
   /** For tests and the curious: the charts, the current figures and range, and setRange. */
-  window.ipmonReport = { charts, figures, setRange, range: () => range, tableRows: () => Array.from(table.rows), data: D };
+  window.ipmonReport = { charts, figures, setRange, range: () => range, tableRows: () => Array.from(table.rows), data: D, timing: { script_start_ms: started, ready_ms: performance.now() } };
   document.body.dataset.ready = 'true';
 })();
