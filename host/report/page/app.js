@@ -93,7 +93,7 @@
     const f = figures();
     const span = f.from_ms == null ? '–' : `${fmtTime(f.from_ms)} – ${fmtTime(f.to_ms)} (${fmtDur((f.to_ms - f.from_ms) * 1000)})`;
     const items = [
-      ['span', 'Time span', span, null],
+      ['span', 'Time span (UTC)', span, null],
       ['lines_read', 'Lines read (whole input)', stats.lines_read == null ? '–' : fmtInt(stats.lines_read), stats.lines_read],
       ['conversations', 'Conversations', fmtInt(f.conversations), f.conversations],
       ['packets', 'Packets', fmtInt(f.packets), f.packets],
@@ -130,12 +130,13 @@
     const opts = {
       title,
       width: width(node),
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'), // as every other time on the page
       height: 170,
       cursor: { drag: { x: true, y: false, setScale: false }, sync: { key: 'timeline' } },
       scales: { x: { time: true, range: () => [x[0], (BASE + NB * IV) / 1000] } },
       axes: [{}, { values: (u, splits) => splits.map(fmt), size: 70 }],
       series: [
-        { value: (u, v) => (v == null ? '–' : fmtTime(v * 1000)) },
+        { label: 'interval from (UTC)', value: (u, v) => (v == null ? '–' : fmtTime(v * 1000)) },
         // drawn first and stacked under "allowed": its height is the total, its legend the blocked part
         { label: 'blocked', color: COLORS.blocked, fill: COLORS.blocked, stroke: COLORS.blocked, paths: bars({ size: [1, Infinity], align: 1 }), points: { show: false }, value: (u, v, s, i) => (i == null ? '–' : fmt(blocked[i])) },
         { label: 'allowed', color: COLORS.allowed, fill: COLORS.allowed, stroke: COLORS.allowed, paths: bars({ size: [1, Infinity], align: 1 }), points: { show: false }, value: (u, v, s, i) => (i == null ? '–' : fmt(allowed[i])) },
@@ -289,7 +290,7 @@
   const ranks = { p: strRank(dict.proto), cs: strRank(dict.state), h: strRank(dict.history), er: strRank(dict.reason), ac: strRank(dict.action) };
   const text = (v) => v;
   const COLUMNS = [
-    { key: 'start', label: 'start', sort: (i) => F.t[i], show: (i) => fmtTime(BASE + F.t[i]) },
+    { key: 'start', label: 'start (UTC)', sort: (i) => F.t[i], show: (i) => fmtTime(BASE + F.t[i]) },
     { key: 'duration', label: 'duration', n: true, sort: (i) => F.d[i], show: (i) => fmtDur(F.d[i]) },
     { key: 'proto', label: 'proto', sort: (i) => ranks.p[F.p[i]], show: (i) => dict.proto[F.p[i]] + (dict.icmp[F.ic[i]] ? ` ${dict.icmp[F.ic[i]]}` : '') },
     { key: 'source', label: 'originator', sort: (i) => ipRank[F.sa[i]] * 70000 + F.sp[i], show: (i) => endpoint(dict.ip[F.sa[i]], F.sp[i]) },
