@@ -235,6 +235,17 @@ describe('ipmon-flow report', () => {
     await page.click('#table th[data-key="src_bytes"]');
     const shown = await page.$$eval('#table tbody td[data-col="src_bytes"]', (tds) => tds.map((td) => Number(td.textContent.replace(/,/g, ''))));
     assert.deepEqual(shown, flows.map((f) => f.source.bytes).sort((a, b) => b - a).slice(0, 100));
+    // sorting by originator: IPv4 numerically, then IPv6 as text, then port
+    await page.click('#table th[data-key="source"]');
+    const ipKey = (ep) => {
+      const v6 = ep.startsWith('[');
+      const [ip, port] = v6 ? [ep.slice(1, ep.indexOf(']')), ep.slice(ep.indexOf(']') + 2)] : ep.split(':');
+      return [v6 ? 1 : 0, v6 ? ip : ip.split('.').map((o) => o.padStart(3, '0')).join('.'), Number(port ?? -1)];
+    };
+    const origins = (await page.$$eval('#table tbody td[data-col="source"]', (tds) => tds.map((td) => td.textContent))).map(ipKey);
+    const byOrigin = flows.map((f) => ipKey(f.source.port === undefined ? f.source.ip : f.source.ip.includes(':') ? `[${f.source.ip}]:${f.source.port}` : `${f.source.ip}:${f.source.port}`))
+      .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) || a[2] - b[2]).slice(0, 100);
+    assert.deepEqual(origins, byOrigin);
     // filters: protocol, action, address prefix and port, against the records
     const opt = (sel, text) => page.$eval(sel, (s, want) => [...s.options].find((o) => o.textContent === want)?.value ?? '', text);
     assert.equal(await filter(page, { 'f-proto': await opt('#f-proto', 'udp') }), flows.filter((f) => f.network.transport === 'udp').length);

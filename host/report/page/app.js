@@ -206,6 +206,7 @@
   // ---- top lists and mixes
   const SERVICES = { 20: 'ftp-data', 21: 'ftp', 22: 'ssh', 23: 'telnet', 25: 'smtp', 53: 'domain', 67: 'dhcp', 69: 'tftp', 80: 'http', 110: 'pop3', 123: 'ntp', 137: 'netbios-ns', 143: 'imap', 161: 'snmp', 389: 'ldap', 443: 'https', 445: 'microsoft-ds', 465: 'smtps', 514: 'syslog', 587: 'submission', 636: 'ldaps', 853: 'domain-s', 993: 'imaps', 995: 'pop3s', 1194: 'openvpn', 1433: 'ms-sql', 1723: 'pptp', 3306: 'mysql', 3389: 'ms-wbt-server', 5060: 'sip', 5432: 'postgresql', 5900: 'vnc', 6379: 'redis', 8080: 'http-alt', 8443: 'https-alt' };
   const TOP = 10;
+  const PORT_KEYS = 65536 + dict.icmp.length; // key = protocol * PORT_KEYS + port (or 65536 + ICMP type/code)
 
   function topTable(id, head, rows, onPick) {
     const t = $(id);
@@ -247,7 +248,7 @@
       const a = Math.min(F.sa[i], F.da[i]);
       const b = Math.max(F.sa[i], F.da[i]);
       add(pairs, a * dict.ip.length + b, 1, by, pk);
-      add(ports, `${F.p[i]}/${F.dp[i] >= 0 ? F.dp[i] : `icmp${F.ic[i]}`}`, 1, by, pk);
+      add(ports, F.p[i] * PORT_KEYS + (F.dp[i] >= 0 ? F.dp[i] : 65536 + F.ic[i]), 1, by, pk);
       if (F.ac[i] === BLOCK) add(blocked, F.sa[i], 1, by, pk);
       add(states, F.cs[i], 1, by, pk);
       add(reasons, F.er[i], 1, by, pk);
@@ -259,10 +260,10 @@
       top(pairs, (r) => r.bytes).map(([k, r]) => ({ cells: [`${dict.ip[Math.floor(k / dict.ip.length)]} ↔ ${dict.ip[k % dict.ip.length]}`, fmtInt(r.n), fmtInt(r.packets), fmtBytes(r.bytes)] })));
     topTable('top-ports', [['port / service'], ...bytesHead],
       top(ports, (r) => r.n).map(([k, r]) => {
-        const [p, port] = k.split('/');
-        const proto = dict.proto[p];
-        const label = port.startsWith('icmp') ? `${proto} ${dict.icmp[port.slice(4)] || ''}` : `${proto}/${port}${SERVICES[port] ? ` ${SERVICES[port]}` : ''}`;
-        return { proto: Number(p), port: port.startsWith('icmp') ? '' : port, cells: [label, fmtInt(r.n), fmtInt(r.packets), fmtBytes(r.bytes)] };
+        const proto = dict.proto[Math.floor(k / PORT_KEYS)];
+        const port = k % PORT_KEYS;
+        const label = port >= 65536 ? `${proto} ${dict.icmp[port - 65536] || ''}` : `${proto}/${port}${SERVICES[port] ? ` ${SERVICES[port]}` : ''}`;
+        return { proto: Math.floor(k / PORT_KEYS), port: port >= 65536 ? '' : String(port), cells: [label, fmtInt(r.n), fmtInt(r.packets), fmtBytes(r.bytes)] };
       }), (row) => filterTo({ port: row.port, proto: row.proto }));
     topTable('top-blocked', [['source'], ...bytesHead],
       top(blocked, (r) => r.n).map(([k, r]) => ({ ip: dict.ip[k], cells: [dict.ip[k], fmtInt(r.n), fmtInt(r.packets), fmtBytes(r.bytes)] })), (row) => filterTo({ addr: row.ip, action: BLOCK }));
@@ -274,14 +275,17 @@
   }
 
   // ---- conversation table
-  const ipRank = (() => {
+  // address order: IPv4 numerically, then IPv6 as text; worked out on the first sort by address
+  let ipRankCache = null;
+  const ipRank = () => {
+    if (ipRankCache) return ipRankCache;
     const key = (ip) => (ip.includes(':') ? `6${ip}` : `4${ip.split('.').map((o) => o.padStart(3, '0')).join('.')}`);
     const keys = dict.ip.map(key);
     const order = dict.ip.map((ip, k) => k).sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
-    const rank = new Int32Array(dict.ip.length);
-    order.forEach((k, r) => { rank[k] = r; });
-    return rank;
-  })();
+    ipRankCache = new Int32Array(dict.ip.length);
+    order.forEach((k, r) => { ipRankCache[k] = r; });
+    return ipRankCache;
+  };
   const strRank = (values) => {
     const rank = new Int32Array(values.length);
     values.map((v, k) => k).sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0)).forEach((k, r) => { rank[k] = r; });
@@ -293,8 +297,8 @@
     { key: 'start', label: 'start (UTC)', sort: (i) => F.t[i], show: (i) => fmtTime(BASE + F.t[i]) },
     { key: 'duration', label: 'duration', n: true, sort: (i) => F.d[i], show: (i) => fmtDur(F.d[i]) },
     { key: 'proto', label: 'proto', sort: (i) => ranks.p[F.p[i]], show: (i) => dict.proto[F.p[i]] + (dict.icmp[F.ic[i]] ? ` ${dict.icmp[F.ic[i]]}` : '') },
-    { key: 'source', label: 'originator', sort: (i) => ipRank[F.sa[i]] * 70000 + F.sp[i], show: (i) => endpoint(dict.ip[F.sa[i]], F.sp[i]) },
-    { key: 'destination', label: 'responder', sort: (i) => ipRank[F.da[i]] * 70000 + F.dp[i], show: (i) => endpoint(dict.ip[F.da[i]], F.dp[i]) },
+    { key: 'source', label: 'originator', sort: (i) => ipRank()[F.sa[i]] * 70000 + F.sp[i], show: (i) => endpoint(dict.ip[F.sa[i]], F.sp[i]) },
+    { key: 'destination', label: 'responder', sort: (i) => ipRank()[F.da[i]] * 70000 + F.dp[i], show: (i) => endpoint(dict.ip[F.da[i]], F.dp[i]) },
     { key: 'src_packets', label: 'orig pkts', n: true, sort: (i) => F.sk[i], show: (i) => fmtInt(F.sk[i]) },
     { key: 'src_bytes', label: 'orig bytes', n: true, sort: (i) => F.sb[i], show: (i) => fmtInt(F.sb[i]) },
     { key: 'dst_packets', label: 'resp pkts', n: true, sort: (i) => F.dk[i], show: (i) => fmtInt(F.dk[i]) },
