@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { parseNdjson } from '../host/index.mjs';
 import { generateTraffic } from './lib/generator.mjs';
@@ -288,5 +289,17 @@ describe('ipmon-flow report: command line', () => {
     r = cli(['report', '--year', '2026', '-o', join(dir, 'stdin.html')], readFileSync(join(ROOT, 'fixtures/sample.log')));
     assert.equal(r.code, 0, r.stderr);
     assert.match(readFileSync(join(dir, 'stdin.html'), 'utf8'), /"lines_read":27/);
+    // .gz like the CLI, and the CLI's flags reach the engine (a bad one is refused the same way)
+    const gz = join(dir, 'sample.log.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(ROOT, 'fixtures/sample.log'))));
+    r = cli(['report', '--year', '2026', '--device', 'host', gz, '-o', join(dir, 'gz.html')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(join(dir, 'gz.html'), 'utf8'), /"lines_read":27,/);
+    r = cli(['report', '--device', 'switch', gz, '-o', join(dir, 'gz.html')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /device/);
+    r = cli(['report', '--max-conversations', 'many', gz, '-o', join(dir, 'gz.html')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--max-conversations needs a whole number/);
   });
 });
