@@ -13,6 +13,7 @@ import { LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen-
 import { offsetMinutes } from './syslog.mjs';
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
+       ipmon-flow report [options] FILE... -o report.html   (an HTML page; see report --help)
 
 Reads ipmon log lines (file/stdout mode or syslog-wrapped; FILE may be .gz; "-" or no FILE
 reads stdin) and writes one JSON object per line to stdout: a summary per conversation,
@@ -133,7 +134,8 @@ const COUNTS = {
 };
 const ES_STRINGS = ['es-url', 'es-api-key', 'es-user', 'es-password', 'es-ca', 'es-index', 'es-data-stream'];
 
-class UsageError extends Error {}
+/** A bad command line (exit status 2). */
+export class UsageError extends Error {}
 
 /** Reads the live-log, output and Elasticsearch flags; throws UsageError on a bad combination. */
 function parseHostOptions(v, positionals, env) {
@@ -420,6 +422,10 @@ async function runLive(cmd, engine, sink, { stdin, warn, stop }) {
 export async function main(argv, {
   stdin = process.stdin, stdout = process.stdout, stderr = process.stderr, env = process.env, signals = process,
 } = {}) {
+  if (argv[0] === 'report') {
+    const { reportMain } = await import('./report/cli.mjs');
+    return reportMain(argv.slice(1), { parseCommandLine, UsageError, stdin, stdout, stderr, env });
+  }
   let cmd;
   try {
     cmd = parseCommandLine(argv, env);
