@@ -1,20 +1,13 @@
 import { applyConfig } from "../config";
 import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
-import { DEFAULTS, feed, init, take } from "./support";
+import { DEFAULTS, feed, init, take, pad, SEC, stamp, T0 } from "./support";
 
 // End to end: lines in, NDJSON records out of the output buffer.
 
 const BUF = memory.data(2048);
-/** 2024-03-03T11:00:00Z, the start of every scenario below. */
-const T0: i64 = 1709463600000000;
-const SEC: i64 = 1000000;
 const CLIENT = "10.0.0.5";
 const SERVER = "93.184.216.34";
-
-
-
-
 
 function records(out: string): string[] {
   const all = out.split("\n");
@@ -57,19 +50,6 @@ function field(rec: string, path: string): string {
     end++;
   }
   return rec.substring(pos, end);
-}
-
-function pad(v: i64, w: i32): string {
-  let s = v.toString();
-  while (s.length < w) s = "0" + s;
-  return s;
-}
-
-/** File-mode timestamp `off` µs after T0. */
-function stamp(off: i64): string {
-  const t = 11 * 3600 * SEC + off;
-  return "03/03/2024 " + pad(t / (3600 * SEC), 2) + ":" + pad((t / (60 * SEC)) % 60, 2) + ":" +
-    pad((t / SEC) % 60, 2) + "." + pad(t % SEC, 6);
 }
 
 function tcp(off: i64, src: string, sport: i32, dst: string, dport: i32, plen: i32, flags: string, dir: string): string {

@@ -1,26 +1,11 @@
 import { advanceClock, flushAll, writeStats } from "../engine";
-import { feed, init, take } from "./support";
+import { feed, init, take, pad, SEC, stamp, T0 } from "./support";
 
 // Scans end to end: lines in, scan records out. Blocked SYNs are reported 5 s after they
 // came (tcp_attempt_timeout), which is when they count as attempts.
 
-const T0: i64 = 1709463600000000; // 2024-03-03T11:00:00Z
-const SEC: i64 = 1000000;
 const SCANNER = "203.0.113.9";
 const TARGET = "192.0.2.10";
-
-function pad(v: i64, w: i32): string {
-  let s = v.toString();
-  while (s.length < w) s = "0" + s;
-  return s;
-}
-
-/** File-mode time `off` µs after 11:00:00. */
-function stamp(off: i64): string {
-  const t = 11 * 3600 * SEC + off;
-  return "03/03/2024 " + pad(t / (3600 * SEC), 2) + ":" + pad((t / (60 * SEC)) % 60, 2) + ":" +
-    pad((t / SEC) % 60, 2) + "." + pad(t % SEC, 6);
-}
 
 /** A SYN from src to dst:dport, blocked ("b") or passed ("p"). */
 function syn(off: i64, action: string, src: string, dst: string, dport: i32, sport: i32 = 40000): string {

@@ -43,3 +43,22 @@ export function hex16(slot: usize): string {
   }
   return s;
 }
+
+/** 2024-03-03T11:00:00Z, where the engine specs' scenarios start (file mode, year 2024). */
+export const T0: i64 = 1709463600000000;
+/** One second in µs. */
+export const SEC: i64 = 1000000;
+
+/** v in decimal, zero-padded to w digits. */
+export function pad(v: i64, w: i32): string {
+  let s = v.toString();
+  while (s.length < w) s = "0" + s;
+  return s;
+}
+
+/** File-mode time stamp `off` µs after 11:00:00 on 03/03/2024. */
+export function stamp(off: i64): string {
+  const t = 11 * 3600 * SEC + off;
+  return "03/03/2024 " + pad(t / (3600 * SEC), 2) + ":" + pad((t / (60 * SEC)) % 60, 2) + ":" +
+    pad((t / SEC) % 60, 2) + "." + pad(t % SEC, 6);
+}
