@@ -9,6 +9,7 @@ export {
 } from "./hosts/node";
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
 export { filter_ipmon_flow } from "./hosts/fluentbit";
+export { malloc, free } from "./hosts/wamralloc";
 
 // No start-up work: the engine allocates its table on first use (engine.ts ensureEngine), so
 // the capacity a host configures is the only one ever allocated.
