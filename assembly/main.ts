@@ -9,6 +9,7 @@ export {
 } from "./hosts/node";
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
 export { filter_ipmon_flow } from "./hosts/fluentbit";
+export { malloc, free } from "./hosts/wamralloc";
 
 import { seedHashKeys } from "./hosts/wasi";
 

@@ -1,14 +1,14 @@
 // Records per second through the Fluent Bit entry point (filter_ipmon_flow) under the Node
 // emulation of Fluent Bit's call sequence (host-test/lib/fluentbit-emulator.mjs: JSON record
-// copied in through __new/__pin, the call, the returned C string read and parsed, __unpin),
+// copied in through the module's malloc, the call, the returned C string read and parsed, free),
 // beside a no-op filter under the very same emulation. Their ratio shows what the correlation
 // itself costs on top of the host's fixed per-record work. Target: ratio >= 0.5.
 //
 //   node bench/fluentbit.bench.mjs          (standalone; `npm run bench` calls run())
 //
 // The no-op is compiled here from inline AssemblyScript with the release build's runtime
-// flags (asconfig.json's runtime, --exportRuntime, no env.abort), so both modules get the same allocator
-// traffic. Median of interleaved runs, each on a fresh instance. These are emulation figures:
+// flags (asconfig.json's runtime and exportRuntime, no env.abort) and the same exported
+// malloc/free (assembly/hosts/wamralloc.ts), so both modules get the same allocator traffic. Median of interleaved runs, each on a fresh instance. These are emulation figures:
 // real Fluent Bit adds its own msgpack/JSON work to both sides (fluent-bit-wasm.md §4).
 
 import { readFileSync } from 'node:fs';
@@ -17,14 +17,9 @@ import { DEFAULT_WASM, WasmFilter, encodeRecordJson } from '../host-test/lib/flu
 import { generateTraffic } from '../host-test/lib/generator.mjs';
 
 const NOOP_SOURCE = `
-let calls: u32 = 0;
+export { malloc, free } from "./wamralloc";
 /** Fluent Bit's filter signature, doing nothing: the record is dropped. */
 export function filter_noop(tag: usize, tagLen: u32, sec: u32, nsec: u32, rec: usize, len: u32): usize {
-  // the same memory discipline as the real filter: the minimal runtime collects on request
-  if (isDefined(ASC_RUNTIME) && ASC_RUNTIME == 1 && ++calls >= 1024) {
-    calls = 0;
-    __collect();
-  }
   return 0;
 }
 `;
@@ -33,8 +28,9 @@ export function filter_noop(tag: usize, tagLen: u32, sec: u32, nsec: u32, rec: u
 async function compileNoop() {
   const { default: asc } = await import('assemblyscript/asc');
   const asconfig = JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8'));
-  const r = await asc.compileString({ 'noop.ts': NOOP_SOURCE }, {
-    optimizeLevel: 3, runtime: asconfig.options.runtime, exportRuntime: true, use: ['abort='],
+  const alloc = readFileSync(new URL('../assembly/hosts/wamralloc.ts', import.meta.url), 'utf8');
+  const r = await asc.compileString({ 'noop.ts': NOOP_SOURCE, 'wamralloc.ts': alloc }, {
+    optimizeLevel: 3, runtime: asconfig.options.runtime, exportRuntime: asconfig.options.exportRuntime, use: ['abort='],
   });
   if (r.error || !r.binary) throw new Error(`asc: ${r.error?.message ?? ''} ${r.stderr}`);
   return new WebAssembly.Module(r.binary);

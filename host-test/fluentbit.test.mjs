@@ -137,13 +137,44 @@ function assertHealthy(wasm) {
 // ── the module as Fluent Bit loads it ────────────────────────────────────────────────────────
 
 describe('module ABI for Fluent Bit', () => {
-  test('one import, WASI random_get (WAMR links it); exports the entry, _initialize, memory and the runtime (§1.5, §1.6)', () => {
+  test('one import, WASI random_get (WAMR links it); exports the entry, _initialize, memory and the malloc/free WAMR allocates with (§1.5, §1.6)', () => {
     const mod = new WebAssembly.Module(readFileSync(DEFAULT_WASM));
     assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'wasi_snapshot_preview1', name: 'random_get', kind: 'function' }]);
     assert.equal(Object.fromEntries(WebAssembly.Module.exports(mod).map((e) => [e.name, e.kind]))._initialize, 'function');
     const exports = Object.fromEntries(WebAssembly.Module.exports(mod).map((e) => [e.name, e.kind]));
-    for (const name of [FUNCTION_NAME, '__new', '__pin', '__unpin']) assert.equal(exports[name], 'function', name);
+    for (const name of [FUNCTION_NAME, 'malloc', 'free']) assert.equal(exports[name], 'function', name);
+    // WAMR would take __new/__pin as well and then pin what malloc returned (wasm_loader.c)
+    for (const name of ['__new', '__pin', '__unpin', '__retain', '__release']) assert.equal(exports[name], undefined, name);
     assert.equal(exports.memory, 'memory');
+  });
+
+  test('malloc/free: live blocks never overlap, the arena rewinds, big and nested blocks work', () => {
+    const x = new WasmFilter().x;
+    const mem = () => new Uint8Array(x.memory.buffer);
+    const blocks = [];
+    // the tag, a record, then records bigger than the arena while others are still live
+    for (const size of [7, 200, 0, 70_000, 300_000, 33]) {
+      const p = x.malloc(size) >>> 0;
+      assert.ok(p !== 0 && p % 16 === 0, `malloc(${size}) = ${p}`);
+      mem().fill(blocks.length + 1, p, p + size);
+      blocks.push({ p, size, fill: blocks.length + 1 });
+    }
+    const spans = blocks.filter((b) => b.size > 0).sort((a, b) => a.p - b.p);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i - 1].p + spans[i - 1].size <= spans[i].p, 'blocks overlap');
+    for (const b of blocks) assert.ok(mem().subarray(b.p, b.p + b.size).every((v) => v === b.fill), `block ${b.fill} overwritten`);
+    for (const b of blocks) x.free(b.p);
+    // all freed: the next call's copies start at the same place again, so nothing grows
+    const a = x.malloc(100) >>> 0;
+    x.free(a);
+    const pages = x.memory.buffer.byteLength;
+    for (let i = 0; i < 10_000; i++) {
+      const t = x.malloc(8);
+      const r = x.malloc(100 + (i % 5000));
+      x.free(t);
+      x.free(r);
+    }
+    assert.equal(x.malloc(100) >>> 0, a);
+    assert.equal(x.memory.buffer.byteLength, pages);
   });
 
   test('a record with nothing due returns 0, so Fluent Bit drops it', () => {
@@ -623,7 +654,7 @@ describe('malformed records get a defined result and never trap', () => {
 
 // ── memory ───────────────────────────────────────────────────────────────────────────────────
 
-test('linear memory stays flat over 1M records (copies through __new/__pin/__unpin)', () => {
+test('linear memory stays flat over 1M records (copies through malloc/free)', () => {
   const wasm = new WasmFilter();
   wasm.call('fw.tick', WALL0 / SEC, 0, tick({ year: 2026 }));
   const base = Date.UTC(2026, 0, 1) * 1000;

@@ -6,13 +6,13 @@
 //   WasmFilter.call(tag, time, recordBytes)
 //     1. the record body is JSON text (flb_msgpack_to_json_str with json.escape_unicode, §1.1)
 //     2. tag and record are copied in with wasm_runtime_module_dup_data: len+1 bytes allocated
-//        through the module's own runtime (__new(size, 0) then __pin, §1.5), NUL-terminated
+//        through the module's exported malloc (else __new(size, 0) then __pin, §1.5), NUL-terminated
 //     3. fn(tag_ptr, tag_len, time_sec, time_nsec, record_ptr, record_len), all u32 (§1.1)
 //     4. a trap is logged and cleared: the record is dropped, the instance lives on (§1.2)
 //     5. the result is validated as a C string (a NUL before the end of memory) and copied
 //        (strdup) BEFORE the copies are freed; an invalid pointer drops this record and, by
 //        Fluent Bit's uncleared exception, the next one too (§1.2)
-//     6. both copies are freed (__unpin, §1.1 "freed after every call")
+//     6. both copies are freed (free, else __unpin, §1.1 "freed after every call")
 //     7. "" (incl. address 0) drops the record; text that is not one JSON object is dropped
 //        with "invalid JSON format"; two concatenated objects corrupt the chunk (§1.2), which
 //        this emulation reports as status "corrupt" so tests can fail on it
