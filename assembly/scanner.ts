@@ -163,13 +163,6 @@ export function scanSweep(hs: u32, now: i64): i64 {
 
 /** Ends every episode and forgets every candidate (end of input, shutdown without state). */
 export function scanFlushAll(): void {
-  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
-    while (true) {
-      const i = listHead(hs);
-      if (i == 0xffffffff) break;
-      const s = scanAt(i);
-      if (s.flags & SCAN_REPORTED) endEpisode(s);
-      scanRemove(s);
-    }
-  }
+  // every host's scans come due at the end of time
+  for (let hs: u32 = 0; hs < observersUsed(); hs++) scanSweep(hs, i64.MAX_VALUE);
 }
