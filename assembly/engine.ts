@@ -15,7 +15,7 @@ import { hashKey } from "./flows/hash";
 import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
 import { netsAdd, netsBegin, netsClear } from "./flows/localnets";
 import {
-  FP_FRAGMENT, FP_V6, PAIR_NIL, POS_IN_DEC, POS_IN_L, POS_OUT_DEC, POS_OUT_L, PairEntry, judgedNow, pairAdd, pairAt, pairFind,
+  FP_FRAGMENT, FP_PORTS, FP_V6, PAIR_NIL, POS_IN_DEC, POS_IN_L, POS_OUT_DEC, POS_OUT_L, PairEntry, judgedNow, pairAdd, pairAt, pairFind,
   pairFingerprint, pairInit, positionOf,
 } from "./flows/pairing";
 import { datagramAt, fragmentFirst, fragmentsInit, fragmentTail } from "./flows/fragments";
@@ -519,9 +519,13 @@ function packet(observer: u16, hs: u32): void {
   }
   const window = config.pairWindowUs;
   const pairing = window > 0 && r.dir != DIR_NONE;
+  // The flow key first: pairing's fingerprint hash extends its hash. A port-less fragment's
+  // key comes from the datagram it belongs to (countPacket).
+  const keyed = !(r.fragment && !r.hasPorts);
+  const kh = keyed ? buildKey(LINE_SRC, LINE_DST, r.proto, r.isV6, r.hasPorts, r.sport, r.dport, observer) : 0;
   let pos: u8 = 0;
   if (pairing) {
-    fingerprint(hs);
+    fingerprint(hs, kh);
     pos = positionOf(r.dir == DIR_OUT, r.action == ACT_LOG);
     const e = pairFind(pos, ifId, r.timeUs, window, h);
     if (e != PAIR_NIL) {
@@ -529,17 +533,18 @@ function packet(observer: u16, hs: u32): void {
       return;
     }
   }
-  const f = countPacket(observer, hs, h, ifId);
+  const f = countPacket(observer, hs, h, ifId, keyed, kh);
   if (pairing) pairAdd(pos, ifId, r.timeUs, slotOf(f), f.generation, h, flowCreated);
 }
 
 /** The line's fingerprint for pairing: what two lines of one packet have in common. */
-function fingerprint(hs: u32): void {
+function fingerprint(hs: u32, kh: u32): void {
   const r = line;
   let sport: u32 = 0;
   let dport: u32 = 0;
   let fpFlags: u8 = r.isV6 ? FP_V6 : 0;
   if (r.hasPorts) {
+    fpFlags |= FP_PORTS;
     sport = r.sport; // ICMP: type and code
     dport = r.dport;
   } else if (r.fragment) {
@@ -547,7 +552,21 @@ function fingerprint(hs: u32): void {
     sport = r.fragId & 0xffff;
     dport = r.fragOff;
   }
-  pairFingerprint(LINE_SRC, LINE_DST, sport, dport, r.proto, fpFlags, hs, r.plen, r.tcpFlags, r.count);
+  pairFingerprint(LINE_SRC, LINE_DST, sport, dport, r.proto, fpFlags, hs, r.plen, r.tcpFlags, r.count, kh, srcIsA);
+}
+
+/**
+ * The flow key hash of a packet a snapshot kept (its fingerprint at fp, pairing.ts layout) for
+ * its logging host's name id in this process; pairKeySrcIsA() then tells its direction.
+ */
+export function pairKeyHash(fp: usize, observer: u16): u32 {
+  const flags = load<u8>(fp, 37);
+  return buildKey(fp, fp + 16, load<u8>(fp, 36), (flags & FP_V6) != 0, (flags & FP_PORTS) != 0, load<u16>(fp, 32), load<u16>(fp, 34), observer);
+}
+
+/** Which end of the key pairKeyHash built sent the packet. */
+export function pairKeySrcIsA(): bool {
+  return srcIsA;
 }
 
 /**
@@ -650,8 +669,11 @@ function buildKey(src: usize, dst: usize, proto: u32, v6: bool, hasPorts: bool, 
   return hashKey(KEY);
 }
 
-/** Counts the line as a packet of its flow (created if new) and returns that flow. */
-function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16): Flow {
+/**
+ * Counts the line as a packet of its flow (created if new) and returns that flow. `keyed`: KEY
+ * already holds the line's flow key, hashing to kh.
+ */
+function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, keyed: bool, kh: u32): Flow {
   const r = line;
   const t = r.timeUs;
   const proto = r.proto;
@@ -676,7 +698,8 @@ function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16): Flow {
   }
 
   const isIcmp = proto == PROTO_ICMP || proto == PROTO_ICMPV6;
-  const kh = buildKey(LINE_SRC, LINE_DST, proto, r.isV6, r.hasPorts, r.sport, r.dport, observer);
+  // KEY and srcIsA hold the line's key when keyed (packet built it)
+  if (!keyed) kh = buildKey(LINE_SRC, LINE_DST, proto, r.isV6, r.hasPorts, r.sport, r.dport, observer);
   const lineIsA = srcIsA;
   const flags = r.tcpFlags;
   const isTcp = proto == PROTO_TCP && r.hasPorts;

@@ -27,7 +27,9 @@
 // Names are stored as text and re-interned on restore: ids are per process, text is not.
 
 import * as config from "./config";
-import { clockReference, counters, Counters, engineClock, ensureEngine, evictOldest, hostClock, hostSlot, restoreClock } from "./engine";
+import {
+  clockReference, counters, Counters, engineClock, ensureEngine, evictOldest, hostClock, hostSlot, pairKeyHash, pairKeySrcIsA, restoreClock,
+} from "./engine";
 import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flows/flowtable";
@@ -346,13 +348,16 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
 function restorePairs(p: usize, n: u32, remap: usize, names: u32, placed: usize, flows: u32): void {
   for (let k: u32 = 0; k < n; k++) {
     const rec = p + <usize>k * PAIR_RECORD;
-    const hs = hostSlot(mapId(remap, names, load<u16>(rec, 38)));
+    const observer = mapId(remap, names, load<u16>(rec, 38));
+    const hs = hostSlot(observer);
     if (hs == NO_HOST) continue;
+    // the fingerprint's hash extends its flow key's, keyed by this process's name ids
+    const keyHash = pairKeyHash(rec, observer);
     const ord = load<u32>(rec, 56);
     const slot = ord < flows ? load<u32>(placed + (<usize>ord << 3)) : PAIR_NIL;
     const gen = ord < flows ? load<u32>(placed + (<usize>ord << 3), 4) : 0;
     pairRestoreEntry(
-      rec, hs, load<i64>(rec, 48), slot, gen, load<u8>(rec, 60), load<u8>(rec, 61), load<u8>(rec, 62), load<u8>(rec, 63),
+      rec, hs, keyHash, pairKeySrcIsA(), load<i64>(rec, 48), slot, gen, load<u8>(rec, 60), load<u8>(rec, 61), load<u8>(rec, 62), load<u8>(rec, 63),
       mapId(remap, names, load<u16>(rec, 64)), mapId(remap, names, load<u16>(rec, 66)),
     );
   }

@@ -237,6 +237,29 @@ function openFlows(): i32 {
   return n;
 }
 
+describe("restoreSnapshot: lines of one packet", () => {
+  it("a packet's other lines still fold after a restore (TCP, ICMP, a port-less fragment)", () => {
+    // a router: each packet logged IN on em0, then OUT on em1; the snapshot falls between
+    init('{"device":"router"}');
+    feed("03/03/2024 11:00:00.000000 em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 60 -S K-S IN");
+    feed("03/03/2024 11:00:00.000010 em0 @0:7 p 10.0.0.5 -> 93.184.216.35 PR icmp len 20 84 icmp echo/0 K-S IN");
+    feed("03/03/2024 11:00:00.000020 em0 @0:10 p 10.0.0.6 -> 10.9.0.1 PR udp len 20 (596) (frag 48879:576@1480) K-F IN");
+    take();
+    const b = snapshot();
+    init('{"device":"router"}');
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
+    feed("03/03/2024 11:00:00.000015 em1 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 60 -S K-S OUT");
+    feed("03/03/2024 11:00:00.000025 em1 @0:7 p 10.0.0.5 -> 93.184.216.35 PR icmp len 20 84 icmp echo/0 K-S OUT");
+    feed("03/03/2024 11:00:00.000030 em1 @0:10 p 10.0.0.6 -> 10.9.0.1 PR udp len 20 (596) (frag 48879:576@1480) K-F OUT");
+    expect<u64>(counters.foldedOutLines).toBe(3);
+    expect<u64>(counters.packetsIn).toBe(3);
+    flushAll();
+    const got = take();
+    expect<i32>(lines(got)).toBe(3);
+    expect<bool>(got.includes('"egress":{"interface":{"name":"em1"}}')).toBe(true);
+  });
+});
+
 describe("restoreSnapshot: refusals leave the engine as it was", () => {
   it("truncated blobs", () => {
     init();

@@ -74,11 +74,18 @@ export function hashKey(k: usize): u32 {
 }
 
 /**
- * Keyed hash of a 48-byte key at k: a packet's fingerprint (flows/pairing.ts), the 40 bytes of
- * a canonical key's layout plus two words (IP length with TCP flags, repeat count).
+ * Keyed hash of a key's hash and two more words (a packet's fingerprint in flows/pairing.ts:
+ * its flow key's hashKey, then IP length and flags, repeat count): a second SipHash over the
+ * whole fingerprint cost pairing a tenth of the line rate. Multiply-shift (Dietzfelbinger et
+ * al.) under a secret odd multiplier derived from the packet key: for any two distinct inputs
+ * the chance that the top bits agree is about 2 in 2^bits whatever an attacker picks, so the
+ * lines of one tuple with chosen lengths and flags spread over the buckets like random ones.
  */
-export function hashKey48(k: usize): u32 {
-  return sip13(KEYS, k, 6, 0, 48);
+export function hashExtend(keyHash: u32, a: u32, b: u32): u32 {
+  // the constant keeps the multiplier large while the key is zero (specs)
+  const m = (load<u64>(KEYS) ^ rotl(load<u64>(KEYS, 8), 29) ^ 0x9e3779b97f4a7c15) | 1;
+  const x = <u64>(keyHash ^ a) | (<u64>b << 32);
+  return <u32>((x * m) >>> 32);
 }
 
 /** Keyed hash of n bytes at p under the name key (logging hosts, interfaces, rules). */

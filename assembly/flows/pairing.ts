@@ -23,22 +23,28 @@
 // so counts stay exact whatever the interleaving (`IN a, IN b, OUT a, OUT b`).
 //
 // Memory: a ring of RING entries (the last RING packets, written once each), and per hash
-// bucket three FIFO chains of the packets that still have a position free:
+// bucket one FIFO chain of the packets that still have a position free:
 //
-//   entries ┌──────────────────────────────── PairEntry × RING ─────────────────────────────┐
-//           │ fingerprint (48) │ time │ flow slot, generation │ positions, chains, ifs │ links │
-//   buckets ┌─────────────── head, tail × 3 chains × BUCKETS (u32 entry index, NIL) ─────────┐
+//   entries ┌──────────────────────────────── PairEntry × RING ───────────────────────────┐
+//           │ fingerprint (48) │ time │ flow slot, generation │ positions, chains, ifs │ link │
+//   buckets ┌──────────────── head, tail × BUCKETS (u32 entry index, NIL) ─────────────────┐
 //
-//   CHAIN_IN_DEC   packets an ingress decision may still join (an `L` waiting for its
-//                  decision, or a router's egress line waiting for its ingress one)
+// A packet's `chains` bits say which lines it still waits for:
+//
+//   CHAIN_IN_DEC   an ingress decision (an `L` waiting for its decision, or a router's egress
+//                  line waiting for its ingress one)
 //   CHAIN_OUT_DEC  the same for egress decisions
-//   CHAIN_L        packets an `L` line may still join
+//   CHAIN_L        an `L` line
 //
-// A packet leaves a chain when the position the chain is for is taken. Chains are in arrival
-// order, so the oldest packet (the one the ring overwrites next) is always at their heads.
-// Nothing is allocated after pairInit.
+// A packet leaves its bucket's chain when it waits for nothing more. The chain is in arrival
+// order, so the oldest packet (the one the ring overwrites next) is always at its head, and the
+// first packet in it that waits for a line's position is the oldest that does. One chain per
+// bucket, with head and tail side by side, keeps a line to about three cache lines (the bucket,
+// the packet it walks to, which is mostly the tail it appends after, and the ring slot it
+// writes): pairing is paid on every line of a host that never pairs anything (bench: pairing
+// off beside it). Nothing is allocated after pairInit.
 
-import { hashKey48 } from "./hash";
+import { hashExtend, hashKey } from "./hash";
 import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
 
 // The lines of one packet lie a few lines apart in the stream (µs apart, a relay swaps adjacent
@@ -47,7 +53,9 @@ import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
 // @ts-ignore: decorator
 @inline export const RING: u32 = 4096;
 // @ts-ignore: decorator
-@inline const BUCKETS: u32 = 4096;
+@inline const BUCKET_BITS: u32 = 12;
+// @ts-ignore: decorator
+@inline const BUCKETS: u32 = 1 << BUCKET_BITS;
 // @ts-ignore: decorator
 @inline export const PAIR_NIL: u32 = 0xffffffff;
 
@@ -65,27 +73,29 @@ import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
 // @ts-ignore: decorator
 @inline const OUT_SIDE: u8 = 12;
 
-// chains (bits of PairEntry.chains)
+// what a packet still waits for (bits of PairEntry.chains)
 // @ts-ignore: decorator
-@inline const CHAIN_IN_DEC: u32 = 0;
+@inline const CHAIN_IN_DEC: u8 = 1;
 // @ts-ignore: decorator
-@inline const CHAIN_OUT_DEC: u32 = 1;
+@inline const CHAIN_OUT_DEC: u8 = 2;
 // @ts-ignore: decorator
-@inline const CHAIN_L: u32 = 2;
-// @ts-ignore: decorator
-@inline const CHAINS: u32 = 3;
+@inline const CHAIN_L: u8 = 4;
 
 // fingerprint flags (PairEntry.keyFlags)
 // @ts-ignore: decorator
 @inline export const FP_V6: u8 = 1;
 // @ts-ignore: decorator
 @inline export const FP_FRAGMENT: u8 = 2;
+/** The line had ports (or ICMP type and code): its flow key says so too (engine.ts buildKey). */
+// @ts-ignore: decorator
+@inline export const FP_PORTS: u8 = 4;
 
 /**
  * One packet seen in the last RING lines.
  *
  *   0 src (16)  16 dst (16)  32 sport dport proto keyFlags host   40 plen|flags<<24  44 count
- *   48 time   56 flow slot, generation   64 filled chains inIf outIf   72 hash, links (3)
+ *   48 time   56 flow slot, generation   64 filled chains inIf outIf   70 counted first
+ *   72 hash   76 next (the bucket chain's link)
  */
 @unmanaged
 export class PairEntry {
@@ -110,7 +120,7 @@ export class PairEntry {
   flowGen: u32;
   /** POS_* taken. */
   filled: u8;
-  /** Chains the entry is linked in (bit per chain). */
+  /** CHAIN_* bits: the lines it still waits for; 0 once out of its bucket's chain. */
   chains: u8;
   /** Interfaces of the ingress and egress lines (intern.ts ids). */
   inIf: u16;
@@ -120,17 +130,15 @@ export class PairEntry {
   /** 1 if the packet was its flow's first (its decision then gives the flow's rule). */
   first: u8;
   hash: u32;
-  next0: u32;
-  next1: u32;
-  next2: u32;
+  next: u32;
 }
 
 // @ts-ignore: decorator
 @inline const ENTRY_SIZE: u32 = <u32>offsetof<PairEntry>();
 
 let entries: usize = 0;
-let heads: usize = 0;
-let tails: usize = 0;
+/** Per bucket: u32 head, u32 tail. */
+let buckets: usize = 0;
 /** Ring position of the next entry written. */
 let ringNext: u32 = 0;
 
@@ -146,12 +154,10 @@ export let judgedNow = false;
 export function pairInit(): void {
   if (entries == 0) {
     entries = heap.alloc(<usize>RING * ENTRY_SIZE);
-    heads = heap.alloc(<usize>(BUCKETS * CHAINS) << 2);
-    tails = heap.alloc(<usize>(BUCKETS * CHAINS) << 2);
+    buckets = heap.alloc(<usize>BUCKETS << 3);
   }
   memory.fill(entries, 0, <usize>RING * ENTRY_SIZE);
-  memory.fill(heads, 0xff, <usize>(BUCKETS * CHAINS) << 2);
-  memory.fill(tails, 0xff, <usize>(BUCKETS * CHAINS) << 2);
+  memory.fill(buckets, 0xff, <usize>BUCKETS << 3);
   ringNext = 0;
 }
 
@@ -169,13 +175,18 @@ export function pairInit(): void {
 
 /**
  * Sets the fingerprint of the line to pair: 16-byte addresses at src/dst, ports (or ICMP
- * type/code, or fragment id/offset), and the rest; computes its hash.
+ * type/code, or fragment id/offset), and the rest. Its hash extends keyHash, the keyed hash of
+ * the line's flow key, which the engine computes for the line anyway (srcIsA: which end of
+ * that key sent it); a port-less fragment has no flow key, so its own 40 bytes are hashed.
  */
 export function pairFingerprint(
   src: usize, dst: usize, sport: u32, dport: u32, proto: u32, keyFlags: u8, host: u32, plen: u32, tcpFlags: u32, count: u32,
+  keyHash: u32, srcIsA: bool,
 ): void {
-  memory.copy(FP, src, 16);
-  memory.copy(FP + 16, dst, 16);
+  store<u64>(FP, load<u64>(src));
+  store<u64>(FP, load<u64>(src, 8), 8);
+  store<u64>(FP, load<u64>(dst), 16);
+  store<u64>(FP, load<u64>(dst, 8), 24);
   store<u16>(FP, <u16>sport, 32);
   store<u16>(FP, <u16>dport, 34);
   store<u8>(FP, <u8>proto, 36);
@@ -183,8 +194,24 @@ export function pairFingerprint(
   store<u16>(FP, <u16>host, 38);
   store<u32>(FP, plen | (tcpFlags << 24), 40);
   store<u32>(FP, count, 44);
-  fpHash = hashKey48(FP);
-  fpBucket = fpHash & (BUCKETS - 1);
+  if ((keyFlags & FP_FRAGMENT) != 0) {
+    keyHash = hashKey(FP); // its direction is in its own bytes
+    srcIsA = true;
+  }
+  fpHash = pairHash(FP, keyHash, srcIsA);
+  fpBucket = bucketOf(fpHash);
+}
+
+/** The hash of the fingerprint at fp whose flow key hashes to keyHash (see pairFingerprint). */
+export function pairHash(fp: usize, keyHash: u32, srcIsA: bool): u32 {
+  // both directions of a flow share its key: the direction parts them
+  return hashExtend(keyHash, load<u32>(fp, 40) | (srcIsA ? 0x10000 : 0), load<u32>(fp, 44));
+}
+
+// The bucket is the hash's top bits: multiply-shift (hash.ts hashExtend) mixes those best.
+// @ts-ignore: decorator
+@inline function bucketOf(hash: u32): u32 {
+  return hash >>> (32 - BUCKET_BITS);
 }
 
 /**
@@ -196,25 +223,30 @@ export function pairFingerprint(
 export function pairFind(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): u32 {
   judgedNow = false;
   const c = (pos & (POS_IN_L | POS_OUT_L)) != 0 ? CHAIN_L : (pos == POS_IN_DEC ? CHAIN_IN_DEC : CHAIN_OUT_DEC);
-  const slot = <usize>(c * BUCKETS + fpBucket) << 2;
+  const b = buckets + (<usize>fpBucket << 3);
+  const host = load<u16>(FP, 38);
   let prev = PAIR_NIL;
-  let i = load<u32>(heads + slot);
+  let i = load<u32>(b);
   while (i != PAIR_NIL) {
     const e = pairAt(i);
-    const next = linkOf(e, c);
+    const next = e.next;
     const age = t - e.timeUs;
-    if (age > window && prev == PAIR_NIL && e.host == load<u16>(FP, 38)) {
-      // too old for any line of its host still to come: prune it from this chain. Only by a
-      // line of its own host: another firewall's clock may be hours ahead (time zones), and
-      // its lines would prune packets whose other lines are still on their way.
-      unlink(e, c, slot, PAIR_NIL, i);
+    if (age > window && prev == PAIR_NIL && e.host == host) {
+      // too old for any line of its host still to come: prune it. Only by a line of its own
+      // host: another firewall's clock may be hours ahead (time zones), and its lines would
+      // prune packets whose other lines are still on their way.
+      e.chains = 0;
+      unlink(b, PAIR_NIL, i, next);
     } else {
-      if (e.hash == fpHash && age <= window && age >= -window && sameFingerprint(e) && compatible(e, pos, ifId, h)) {
+      if ((e.chains & c) != 0 && e.hash == fpHash && age <= window && age >= -window && sameFingerprint(e) && compatible(e, pos, ifId, h)) {
         e.filled |= pos;
-        // One chain serves both `L` positions: on a host that may route, a packet whose
+        // One wait serves both `L` positions: on a host that may route, a packet whose
         // decision came first (a relay swapped it with its `L`) still waits for its egress `L`.
         const bothL = (e.filled & (POS_IN_L | POS_OUT_L)) == (POS_IN_L | POS_OUT_L);
-        if (c != CHAIN_L || bothL || h.device == DEVICE_HOST) unlink(e, c, slot, prev, i);
+        if (c != CHAIN_L || bothL || h.device == DEVICE_HOST) {
+          e.chains &= ~c;
+          if (e.chains == 0) unlink(b, prev, i, next);
+        }
         if ((pos & IN_SIDE) != 0) e.inIf = ifId;
         else e.outIf = ifId;
         return i;
@@ -268,7 +300,7 @@ export function pairAdd(pos: u8, ifId: u16, t: i64, flowSlot: u32, flowGen: u32,
   ringNext = (ringNext + 1) & (RING - 1);
   const e = pairAt(i);
   if (e.chains != 0) evict(e, i);
-  memory.copy(changetype<usize>(e), FP, 48);
+  copyFingerprint(changetype<usize>(e), FP);
   e.timeUs = t;
   e.flowSlot = flowSlot;
   e.flowGen = flowGen;
@@ -282,14 +314,27 @@ export function pairAdd(pos: u8, ifId: u16, t: i64, flowSlot: u32, flowGen: u32,
   const routes = h.device != DEVICE_HOST; // auto: it may turn out to be a router
   const log = (pos & (POS_IN_L | POS_OUT_L)) != 0;
   const inSide = (pos & IN_SIDE) != 0;
-  if (log) append(e, i, inSide ? CHAIN_IN_DEC : CHAIN_OUT_DEC); // its decision
-  if (routes) append(e, i, inSide ? CHAIN_OUT_DEC : CHAIN_IN_DEC); // the other interface's decision
-  if (!log || routes) append(e, i, CHAIN_L); // its `L` (late), or the other interface's
+  let waits: u8 = 0;
+  if (log) waits |= inSide ? CHAIN_IN_DEC : CHAIN_OUT_DEC; // its decision
+  if (routes) waits |= inSide ? CHAIN_OUT_DEC : CHAIN_IN_DEC; // the other interface's decision
+  if (!log || routes) waits |= CHAIN_L; // its `L` (late), or the other interface's
+  append(e, i, waits);
 }
 
 /** The ring index the next new packet takes (snapshots write the ring oldest first from it). */
 export function pairRingNext(): u32 {
   return ringNext;
+}
+
+// Six word moves: memory.copy is a call out of the module in V8, several times the cost.
+// @ts-ignore: decorator
+@inline function copyFingerprint(to: usize, from: usize): void {
+  store<u64>(to, load<u64>(from));
+  store<u64>(to, load<u64>(from, 8), 8);
+  store<u64>(to, load<u64>(from, 16), 16);
+  store<u64>(to, load<u64>(from, 24), 24);
+  store<u64>(to, load<u64>(from, 32), 32);
+  store<u64>(to, load<u64>(from, 40), 40);
 }
 
 function sameFingerprint(e: PairEntry): bool {
@@ -298,48 +343,36 @@ function sameFingerprint(e: PairEntry): bool {
     load<u64>(a, 24) == load<u64>(FP, 24) && load<u64>(a, 32) == load<u64>(FP, 32) && load<u64>(a, 40) == load<u64>(FP, 40);
 }
 
+/** Links entry i at the tail of its bucket's chain, waiting for the lines in `waits`. */
+function append(e: PairEntry, i: u32, waits: u8): void {
+  e.chains = waits;
+  if (waits == 0) return;
+  const b = buckets + (<usize>bucketOf(e.hash) << 3);
+  e.next = PAIR_NIL;
+  const tail = load<u32>(b, 4);
+  if (tail == PAIR_NIL) store<u32>(b, i);
+  else pairAt(tail).next = i;
+  store<u32>(b, i, 4);
+}
+
+/** Takes entry i (after prev, or at the head if prev is PAIR_NIL) out of bucket b's chain. */
 // @ts-ignore: decorator
-@inline function linkOf(e: PairEntry, c: u32): u32 {
-  return load<u32>(changetype<usize>(e) + offsetof<PairEntry>("next0") + (<usize>c << 2));
+@inline function unlink(b: usize, prev: u32, i: u32, next: u32): void {
+  if (prev == PAIR_NIL) store<u32>(b, next);
+  else pairAt(prev).next = next;
+  if (next == PAIR_NIL) store<u32>(b, prev, 4);
 }
 
-// @ts-ignore: decorator
-@inline function setLink(e: PairEntry, c: u32, v: u32): void {
-  store<u32>(changetype<usize>(e) + offsetof<PairEntry>("next0") + (<usize>c << 2), v);
-}
-
-function append(e: PairEntry, i: u32, c: u32): void {
-  const slot = <usize>(c * BUCKETS + (e.hash & (BUCKETS - 1))) << 2;
-  setLink(e, c, PAIR_NIL);
-  const tail = load<u32>(tails + slot);
-  if (tail == PAIR_NIL) store<u32>(heads + slot, i);
-  else setLink(pairAt(tail), c, i);
-  store<u32>(tails + slot, i);
-  e.chains |= <u8>(<u32>1 << c);
-}
-
-/** Takes entry i (after prev, or at the head if prev is PAIR_NIL) out of chain c. */
-function unlink(e: PairEntry, c: u32, slot: usize, prev: u32, i: u32): void {
-  const next = linkOf(e, c);
-  if (prev == PAIR_NIL) store<u32>(heads + slot, next);
-  else setLink(pairAt(prev), c, next);
-  if (next == PAIR_NIL) store<u32>(tails + slot, prev);
-  e.chains &= <u8>~(<u32>1 << c);
-}
-
-/** The ring comes round to a packet still in chains: it is the oldest, so at their heads. */
+/** The ring comes round to a packet still in its chain: it is the oldest, so at the head. */
 function evict(e: PairEntry, i: u32): void {
-  for (let c: u32 = 0; c < CHAINS; c++) {
-    if ((<u32>e.chains & (<u32>1 << c)) == 0) continue;
-    const slot = <usize>(c * BUCKETS + (e.hash & (BUCKETS - 1))) << 2;
-    let prev = PAIR_NIL;
-    let j = load<u32>(heads + slot);
-    while (j != PAIR_NIL && j != i) {
-      prev = j;
-      j = linkOf(pairAt(j), c);
-    }
-    if (j == i) unlink(e, c, slot, prev, i);
+  const b = buckets + (<usize>bucketOf(e.hash) << 3);
+  let prev = PAIR_NIL;
+  let j = load<u32>(b);
+  while (j != PAIR_NIL && j != i) {
+    prev = j;
+    j = pairAt(j).next;
   }
+  if (j == i) unlink(b, prev, i, e.next);
   e.chains = 0;
 }
 
@@ -350,11 +383,12 @@ export function pairOpen(i: u32): bool {
 
 /**
  * Puts back a packet a snapshot wrote (its fingerprint at fp, with `host` the slot its
- * logging host has now): the next ring slot, linked in the chains it was in. The caller goes
- * from the oldest packet to the newest, so every chain keeps its order.
+ * logging host has now, keyHash and srcIsA its flow key's as the engine keys it now): the next
+ * ring slot, linked in its bucket's chain if it waits for a line. The caller goes from the
+ * oldest packet to the newest, so the chains keep their order.
  */
 export function pairRestoreEntry(
-  fp: usize, host: u32, t: i64, flowSlot: u32, flowGen: u32, filled: u8, chains: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
+  fp: usize, host: u32, keyHash: u32, srcIsA: bool, t: i64, flowSlot: u32, flowGen: u32, filled: u8, chains: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
 ): void {
   const i = ringNext;
   ringNext = (ringNext + 1) & (RING - 1);
@@ -362,7 +396,8 @@ export function pairRestoreEntry(
   if (e.chains != 0) evict(e, i);
   memory.copy(changetype<usize>(e), fp, 48);
   e.host = <u16>host;
-  e.hash = hashKey48(changetype<usize>(e));
+  const fragment = (e.keyFlags & FP_FRAGMENT) != 0;
+  e.hash = pairHash(changetype<usize>(e), fragment ? hashKey(changetype<usize>(e)) : keyHash, fragment || srcIsA);
   e.timeUs = t;
   e.flowSlot = flowSlot;
   e.flowGen = flowGen;
@@ -371,6 +406,5 @@ export function pairRestoreEntry(
   e.first = first;
   e.inIf = inIf;
   e.outIf = outIf;
-  e.chains = 0;
-  for (let c: u32 = 0; c < CHAINS; c++) if ((<u32>chains & (<u32>1 << c)) != 0) append(e, i, c);
+  append(e, i, chains);
 }
