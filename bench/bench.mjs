@@ -10,7 +10,8 @@
 //   4. what pairing costs a host log: the plain log in-process with pair_window 0 (pairing
 //      off) beside the default
 //   5. bytes of linear memory per tracked flow (measured from memory growth)
-//   6. every bench/*.bench.mjs (e.g. the Fluent Bit entry point) via its run()
+//   6. every bench/*.bench.mjs (e.g. the Fluent Bit entry point; instruction counts per line
+//      under valgrind, repeatable where seconds are not) via its run()
 
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
