@@ -32,7 +32,7 @@ import {
   END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW, putRecordId, writeFlow, writeForwarded,
 } from "./records/summary";
 import { addHistory, appendHistoryChar, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./flows/tcp";
-import { beginRecord, endRecord, putAscii, putU64 } from "./records/output";
+import { beginRecord, endRecord, outLen, putAscii, putU64 } from "./records/output";
 import { putIsoTime, US_PER_SECOND } from "./parse/clock";
 import { scanAttempt, scanEpisodes, scanFlushAll, scannerInit, scanRecords, scanSweep } from "./scanner";
 import { candidatesEvicted, scansUsed } from "./flows/scans";
@@ -466,6 +466,15 @@ function emit(f: Flow, reason: u8): void {
 
 /** Reports every open flow with end reason "forced end" (end of input, shutdown). */
 export function flushAll(): void {
+  flushSome(i32.MAX_VALUE);
+}
+
+/**
+ * Reports open flows (end reason "forced end") until the output holds at least `limit` bytes,
+ * so a host can take a full table's records in pieces instead of one buffer the size of the
+ * table (~1 KB a flow); true once every flow and scan episode is reported.
+ */
+export function flushSome(limit: i32): bool {
   ensureEngine();
   for (let s: u32 = 0; s < observersUsed(); s++) {
     for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
@@ -473,11 +482,13 @@ export function flushAll(): void {
         const f = listHead(c, s);
         if (f === null) break;
         emit(f, END_FORCED);
+        if (outLen() >= limit) return false;
       }
     }
-    observerAt(s).nextSweepUs = i64.MAX_VALUE;
   }
+  for (let s: u32 = 0; s < observersUsed(); s++) observerAt(s).nextSweepUs = i64.MAX_VALUE;
   scanFlushAll();
+  return true;
 }
 
 /**

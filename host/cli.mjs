@@ -324,7 +324,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     try {
       for await (const chunk of src) {
         writing = true;
-        await sink.write(engine.push(chunk));
+        for (const piece of engine.pushPieces(chunk)) await sink.write(piece);
         writing = false;
         if (stop.requested) break;
       }
@@ -335,7 +335,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
         bar?.stop();
         // What was read is still reported, so nothing already counted is lost.
         await sink.write(engine.drain());
-        await sink.write(engine.flush());
+        for (const piece of engine.flushPieces()) await sink.write(piece);
         if (cmd.stats) await sink.write(engine.stats());
         await sink.close();
         return 1;
@@ -353,7 +353,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     warn(`ignored an unfinished last line of ${engine.pending.length} bytes`);
     engine.pending = null;
   }
-  await sink.write(engine.flush());
+  for (const piece of engine.flushPieces()) await sink.write(piece);
   if (cmd.stats) await sink.write(engine.stats());
   await sink.close();
   return stop.requested ? SIGNAL_EXIT[stop.signal] ?? 1 : 0;

@@ -74,7 +74,8 @@ export class FlowEngine {
   #lastOutLen = 0;
   /** The state to go back to after a trap (a snapshot blob), null for a freshly configured one. */
   #checkpoint = null;
-  /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['f']. */
+  #checkpointBuf = null;
+  /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['s'] (a flush piece). */
   #journal = [];
   /** Where the journal's input bytes are kept: one buffer reused between checkpoints. */
   #arena = null;
@@ -160,7 +161,12 @@ export class FlowEngine {
   }
 
   #checkpointNow() {
-    this.#checkpoint = this.#output(this.#call(() => this.x.node_snapshot()));
+    // into one buffer kept between checkpoints: a fresh copy each time left the size of the
+    // table in garbage per checkpoint, which V8 collects late (external memory)
+    const len = this.#call(() => this.x.node_snapshot());
+    if (!this.#checkpointBuf || this.#checkpointBuf.length < len) this.#checkpointBuf = Buffer.allocUnsafe(len + (len >> 2));
+    this.#checkpointBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
+    this.#checkpoint = this.#checkpointBuf.subarray(0, len);
     this.#journal = [];
     this.#arenaUsed = 0;
   }
@@ -177,7 +183,7 @@ export class FlowEngine {
     for (const [op, arg] of this.#journal) {
       if (op === 'p') this.#processRaw(arg);
       else if (op === 'a') this.#call(() => this.x.node_advance(BigInt(arg)));
-      else this.#call(() => this.x.node_flush());
+      else this.#call(() => this.x.node_flush_some(OUTPUT_PIECE));
     }
   }
 
@@ -247,21 +253,43 @@ export class FlowEngine {
 
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
   push(chunk) {
+    return concat(this.pushPieces(chunk));
+  }
+
+  /**
+   * Feeds log bytes like push(), yielding the NDJSON in pieces: the whole lines go to the module
+   * INPUT_PIECE bytes at a time, so what one call writes stays small (a SYN flood writes a
+   * record of ~1 KB for every line of ~100 bytes) and a caller that writes each piece before
+   * taking the next keeps memory flat. Iterate it to the end: lines are processed as it goes.
+   */
+  *pushPieces(chunk) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const cut = bytes.lastIndexOf(NEWLINE);
     if (cut < 0) {
       this.pending = this.pending ? Buffer.concat([this.pending, bytes]) : Buffer.from(bytes);
-      return EMPTY;
+      return;
     }
-    // The unfinished line from last time and the whole lines of this chunk go straight into
-    // the module's input buffer: one copy, no concatenation.
-    const head = this.pending ? this.pending.length : 0;
-    const n = head + cut + 1;
-    const view = this.inputView(n);
-    if (head) view.set(this.pending, 0);
-    view.set(bytes.subarray(0, cut + 1), head);
-    this.pending = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : null;
-    return this.processFilled(n);
+    const tail = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : null;
+    let start = 0;
+    if (this.pending) {
+      // the unfinished line from last time, completed by this chunk's first line
+      const nl = bytes.indexOf(NEWLINE);
+      const first = Buffer.concat([this.pending, bytes.subarray(0, nl + 1)]);
+      this.pending = null;
+      start = nl + 1;
+      yield this.#process(first);
+    }
+    while (start <= cut) {
+      let end = cut + 1;
+      if (end - start > INPUT_PIECE) {
+        const nl = bytes.lastIndexOf(NEWLINE, start + INPUT_PIECE - 1);
+        end = nl >= start ? nl + 1 : bytes.indexOf(NEWLINE, start + INPUT_PIECE) + 1; // one long line
+      }
+      const out = this.#process(bytes.subarray(start, end));
+      start = end;
+      yield out;
+    }
+    this.pending = tail;
   }
 
   /** Tells the engine that event time is now `us` (µs since the epoch); reports expired flows. */
@@ -280,7 +308,14 @@ export class FlowEngine {
 
   /** Reports every open flow with end reason forced_end. */
   flush() {
-    return this.#stateful(() => this.#output(this.#call(() => this.x.node_flush())), ['f'], () => EMPTY);
+    return concat(this.flushPieces());
+  }
+
+  /** Reports every open flow with end reason forced_end, yielding the NDJSON in pieces of about OUTPUT_PIECE bytes. */
+  *flushPieces() {
+    do {
+      yield this.#stateful(() => this.#output(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE))), ['s'], () => EMPTY);
+    } while (this.x.node_flush_more() === 1);
   }
 
   /** The engine clock: latest event time seen, in µs since the epoch (0 before any dated line). */
@@ -337,6 +372,19 @@ export class FlowEngine {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Input bytes per module call, and output bytes per flush call: what one call writes, and so
+ * the module's output buffer (linear memory never shrinks), stays near a megabyte even when
+ * every line ends a flow.
+ */
+const INPUT_PIECE = 64 << 10;
+const OUTPUT_PIECE = 256 << 10;
+
+function concat(pieces) {
+  const parts = [...pieces];
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 
 /**
  * Input kept for replay after a trap before a checkpoint (a snapshot) is taken: the bound on

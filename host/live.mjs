@@ -309,7 +309,7 @@ class LiveRun {
     }
     // copy: `bytes` may be a view of a reused read buffer
     this.partial = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : EMPTY;
-    await this.#emit(this.engine.push(bytes.subarray(0, cut + 1)));
+    for (const piece of this.engine.pushPieces(bytes.subarray(0, cut + 1))) await this.#emit(piece);
     this.#noteLine();
   }
 
@@ -394,7 +394,7 @@ class LiveRun {
     }
     if (this.o.statePath) await this.checkpoint();
     this.input.close();
-    await this.#emit(this.engine.flush());
+    for (const piece of this.engine.flushPieces()) await this.#emit(piece);
     if (this.o.stats) {
       const stats = this.engine.stats();
       await this.#emit(this.input.decorateStats ? this.input.decorateStats(stats) : stats);

@@ -8,6 +8,8 @@
 //                       without \n counts as whole); returns the output length.
 //   node_advance(t)   → the clock is now t µs of event time (never moves back); sweeps.
 //   node_flush()      → every open flow is reported with end reason forced_end.
+//   node_flush_some(limit) → the same in pieces: flows until the output holds `limit` bytes;
+//                       node_flush_more() is then 1 while flows are left.
 //   node_stats()      → one stats record.
 //   node_snapshot()   → the engine state as a binary blob (snapshot.ts); node_restore(n) loads
 //                       one from the input buffer (-1 and a message if it is corrupt/foreign).
@@ -15,7 +17,7 @@
 // re-creates its views of memory.buffer after each one.
 
 import { applyConfig, configError } from "../config";
-import { advanceClock, engineClock, engineInit, flushAll, processLine, writeStats } from "../engine";
+import { advanceClock, engineClock, engineInit, flushAll, flushSome, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../records/output";
 import { findByte } from "../parse/line";
 import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
@@ -74,6 +76,20 @@ export function node_flush(): i32 {
   outReset(MODE_NDJSON);
   flushAll();
   return outLen();
+}
+
+let flushLeft = false;
+
+/** Reports open flows (forced_end) until the output holds `limit` bytes; returns its length. */
+export function node_flush_some(limit: i32): i32 {
+  outReset(MODE_NDJSON);
+  flushLeft = !flushSome(limit);
+  return outLen();
+}
+
+/** 1 if the last node_flush_some left flows to report. */
+export function node_flush_more(): i32 {
+  return flushLeft ? 1 : 0;
 }
 
 /** Writes the stats record. */

@@ -15,7 +15,7 @@
 @inline export const MODE_ARRAY: i32 = 1;
 
 // @ts-ignore: decorator
-@inline const INITIAL_CAP: usize = 1 << 16;
+@inline const INITIAL_CAP: usize = 1 << 20;
 
 let base: usize = 0;
 let cap: usize = 0;
