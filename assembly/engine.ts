@@ -531,9 +531,8 @@ function packet(observer: u16, hs: u32): void {
   const window = config.pairWindowUs;
   const pairing = window > 0 && r.dir != DIR_NONE;
   // The flow key first: pairing's fingerprint hash extends its hash. A port-less fragment's
-  // key comes from the datagram it belongs to (countPacket).
-  const keyed = !(r.fragment && !r.hasPorts);
-  const kh = keyed ? buildKey(LINE_SRC, LINE_DST, r.proto, r.isV6, r.hasPorts, r.sport, r.dport, observer) : 0;
+  // flow is the datagram's it belongs to (countPacket).
+  const kh = portlessFragment(r) ? 0 : buildKey(LINE_SRC, LINE_DST, r.proto, r.isV6, r.hasPorts, r.sport, r.dport, observer);
   let pos: u8 = 0;
   if (pairing) {
     fingerprint(hs, kh);
@@ -544,7 +543,7 @@ function packet(observer: u16, hs: u32): void {
       return;
     }
   }
-  const f = countPacket(observer, hs, h, ifId, keyed, kh);
+  const f = countPacket(observer, hs, h, ifId, kh);
   if (pairing) pairAdd(pos, ifId, r.timeUs, slotOf(f), f.generation, h, flowCreated);
 }
 
@@ -680,11 +679,18 @@ function buildKey(src: usize, dst: usize, proto: u32, v6: bool, hasPorts: bool, 
   return hashKey(KEY);
 }
 
+/** A fragment without ports: no flow key of its own (fragments.ts finds its datagram's flow). */
+// @ts-ignore: decorator
+@inline function portlessFragment(r: LineRecord): bool {
+  return r.fragment && !r.hasPorts;
+}
+
 /**
- * Counts the line as a packet of its flow (created if new) and returns that flow. `keyed`: KEY
- * already holds the line's flow key, hashing to kh.
+ * Counts the line as a packet of its flow (created if new) and returns that flow. KEY and
+ * srcIsA hold the line's flow key, hashing to kh (packet built it), unless it is a port-less
+ * fragment.
  */
-function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, keyed: bool, kh: u32): Flow {
+function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, kh: u32): Flow {
   const r = line;
   const t = r.timeUs;
   const proto = r.proto;
@@ -699,18 +705,18 @@ function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, keyed: bool
   // not set a timer years away. Reported times are the packets'.
   const now = hostClock(h);
 
-  if (r.fragment && !r.hasPorts) {
+  if (portlessFragment(r)) {
     const f = fragmentFlow(hs);
     if (f !== null) {
       countLine(f, fromOriginator(f), count, bytes, t, ifId);
       if (t > f.endUs && (f.flags & FLOW_CLOSED) == 0) f.endUs = t;
       return f;
     }
+    // its datagram is not open: a port-less flow of its own
+    kh = buildKey(LINE_SRC, LINE_DST, proto, r.isV6, r.hasPorts, r.sport, r.dport, observer);
   }
 
   const isIcmp = proto == PROTO_ICMP || proto == PROTO_ICMPV6;
-  // KEY and srcIsA hold the line's key when keyed (packet built it)
-  if (!keyed) kh = buildKey(LINE_SRC, LINE_DST, proto, r.isV6, r.hasPorts, r.sport, r.dport, observer);
   const lineIsA = srcIsA;
   const flags = r.tcpFlags;
   const isTcp = proto == PROTO_TCP && r.hasPorts;

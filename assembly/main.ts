@@ -4,8 +4,8 @@
 // assembly/index.ts — assemblyscript.md §0 item 3.)
 
 export {
-  node_input, node_configure, node_process, node_advance, node_flush, node_flush_some, node_flush_more, node_stats, node_snapshot,
-  node_restore, node_clock,
+  node_input, node_configure, node_process, node_advance, node_flush_some, node_flush_more, node_stats, node_snapshot, node_restore,
+  node_clock,
   out_ptr, out_len,
 } from "./hosts/node";
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";

@@ -231,26 +231,6 @@ export class FlowEngine {
     return this.#stateful(() => this.#processRaw(copy), ['p', copy], () => this.#linesAfterTrap(copy));
   }
 
-  /**
-   * Reserves room for n bytes in the module's input buffer and returns a view to fill, so a
-   * reader can read straight into Wasm memory (no copy). Follow with processFilled(n).
-   */
-  inputView(n) {
-    const ptr = this.x.node_input(n);
-    return new Uint8Array(this.x.memory.buffer, ptr, n);
-  }
-
-  /** Processes the first n bytes written into inputView(): whole lines only (see push). */
-  processFilled(n) {
-    // kept for the journal: a trap must be able to replay it
-    const copy = this.#keep(new Uint8Array(this.x.memory.buffer, this.x.node_input(n), n));
-    return this.#stateful(
-      () => this.#output(this.#call(() => this.x.node_process(n))),
-      ['p', copy],
-      () => this.#linesAfterTrap(copy),
-    );
-  }
-
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
   push(chunk) {
     return concat(this.pushPieces(chunk));

@@ -394,7 +394,7 @@ export function pairRestoreEntry(
   ringNext = (ringNext + 1) & (RING - 1);
   const e = pairAt(i);
   if (e.chains != 0) evict(e, i);
-  memory.copy(changetype<usize>(e), fp, 48);
+  copyFingerprint(changetype<usize>(e), fp);
   e.host = <u16>host;
   const fragment = (e.keyFlags & FP_FRAGMENT) != 0;
   e.hash = pairHash(changetype<usize>(e), fragment ? hashKey(changetype<usize>(e)) : keyHash, fragment || srcIsA);

@@ -7,9 +7,9 @@
 //   node_process(n)   → the first n input bytes are whole lines separated by \n (a final line
 //                       without \n counts as whole); returns the output length.
 //   node_advance(t)   → the clock is now t µs of event time (never moves back); sweeps.
-//   node_flush()      → every open flow is reported with end reason forced_end.
-//   node_flush_some(limit) → the same in pieces: flows until the output holds `limit` bytes;
-//                       node_flush_more() is then 1 while flows are left.
+//   node_flush_some(limit) → open flows are reported with end reason forced_end until the
+//                       output holds `limit` bytes; node_flush_more() is then 1 while flows
+//                       are left (a full table's records come in pieces, not one buffer).
 //   node_stats()      → one stats record.
 //   node_snapshot()   → the engine state as a binary blob (snapshot.ts); node_restore(n) loads
 //                       one from the input buffer (-1 and a message if it is corrupt/foreign).
@@ -17,7 +17,7 @@
 // re-creates its views of memory.buffer after each one.
 
 import { applyConfig, configError } from "../config";
-import { advanceClock, engineClock, engineInit, flushAll, flushSome, processLine, writeStats } from "../engine";
+import { advanceClock, engineClock, engineInit, flushSome, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../records/output";
 import { findByte } from "../parse/line";
 import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
@@ -68,13 +68,6 @@ export function node_process(n: i32): i32 {
 export function node_advance(t: i64): i32 {
   outReset(MODE_NDJSON);
   advanceClock(t);
-  return outLen();
-}
-
-/** Reports every open flow (end reason forced_end). */
-export function node_flush(): i32 {
-  outReset(MODE_NDJSON);
-  flushAll();
   return outLen();
 }
 
