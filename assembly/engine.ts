@@ -15,8 +15,8 @@ import { hashKey } from "./flows/hash";
 import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
 import { netsAdd, netsBegin, netsClear } from "./flows/localnets";
 import {
-  FP_FRAGMENT, FP_PORTS, FP_V6, PAIR_NIL, POS_IN_DEC, POS_IN_L, POS_OUT_DEC, POS_OUT_L, PairEntry, judgedNow, pairAdd, pairAt, pairFind,
-  pairFingerprint, pairInit, positionOf,
+  FP_FRAGMENT, FP_PORTS, FP_V6, PAIR_NIL, POS_IN_DEC, POS_IN_L, POS_OUT_DEC, POS_OUT_L, PairEntry, judgedNow, pairAt, pairCounted,
+  pairFingerprint, pairInit, pairLine, positionOf,
 } from "./flows/pairing";
 import { datagramAt, fragmentFirst, fragmentsInit, fragmentTail } from "./flows/fragments";
 import { icmpCounterpart } from "./parse/icmp";
@@ -537,14 +537,14 @@ function packet(observer: u16, hs: u32): void {
   if (pairing) {
     fingerprint(hs, kh);
     pos = positionOf(r.dir == DIR_OUT, r.action == ACT_LOG);
-    const e = pairFind(pos, ifId, r.timeUs, window, h);
+    const e = pairLine(pos, ifId, r.timeUs, window, h);
     if (e != PAIR_NIL) {
       fold(pairAt(e), pos, ifId);
       return;
     }
   }
   const f = countPacket(observer, hs, h, ifId, kh);
-  if (pairing) pairAdd(pos, ifId, r.timeUs, slotOf(f), f.generation, h, flowCreated);
+  if (pairing) pairCounted(slotOf(f), f.generation, flowCreated);
 }
 
 /** The line's fingerprint for pairing: what two lines of one packet have in common. */

@@ -22,12 +22,14 @@
 // transfer) pair first in, first out: a line takes the oldest packet that has its position free,
 // so counts stay exact whatever the interleaving (`IN a, IN b, OUT a, OUT b`).
 //
-// Memory: a ring of RING entries (the last RING packets, written once each), and per hash
-// bucket one FIFO chain of the packets that still have a position free:
+// Memory: a ring of the last RING packets (written once each, in order; a packet's sequence
+// number's low bits are its ring index) and an index of BUCKETS buckets, each one 64-byte cache
+// line of SLOTS slots: a slot holds a 12-bit tag of a packet's hash and the low 20 bits of its
+// sequence number.
 //
-//   entries ┌──────────────────────────────── PairEntry × RING ───────────────────────────┐
-//           │ fingerprint (48) │ time │ flow slot, generation │ positions, chains, ifs │ link │
-//   buckets ┌──────────────── head, tail × BUCKETS (u32 entry index, NIL) ─────────────────┐
+//   entries ┌───────────────────────────────── PairEntry × RING ─────────────────────────────┐
+//           │ fingerprint (48) │ time │ flow slot, generation │ positions, chains, ifs │ hash, seq │
+//   buckets ┌── slot × SLOTS (u32: tag << 20 | seq & SEQ_MASK) ──┐ × BUCKETS, cursors: u8 × BUCKETS
 //
 // A packet's `chains` bits say which lines it still waits for:
 //
@@ -36,26 +38,45 @@
 //   CHAIN_OUT_DEC  the same for egress decisions
 //   CHAIN_L        an `L` line
 //
-// A packet leaves its bucket's chain when it waits for nothing more. The chain is in arrival
-// order, so the oldest packet (the one the ring overwrites next) is always at its head, and the
-// first packet in it that waits for a line's position is the oldest that does. One chain per
-// bucket, with head and tail side by side, keeps a line to about three cache lines (the bucket,
-// the packet it walks to, which is mostly the tail it appends after, and the ring slot it
-// writes): pairing is paid on every line of a host that never pairs anything (bench: pairing
-// off beside it). Nothing is allocated after pairInit.
+// Why this shape: most lines pair with nothing (every line of a host that logs each packet
+// once), yet each must be looked up and remembered, so pairing is paid on every line of a log
+// that has nothing to pair (bench: pairing off beside it). Here such a line costs one cache
+// line read (its bucket: the tags rule out the packets in it without touching them, in a fixed
+// number of steps with no branch to mispredict), the fingerprint written once, straight into
+// its ring slot, and one slot write. A new packet takes its bucket's slots in turn (the
+// bucket's cursor), so the slot it takes held the bucket's oldest packet, and nothing is ever
+// unlinked: a packet the ring has overwritten is stale by its sequence number alone, and one
+// that waits for nothing more is passed over by its `chains`. Among packets with the same
+// fingerprint (the pure ACKs of a bulk transfer) the oldest with the position free wins, by
+// sequence number. Nothing is allocated after pairInit.
+//
+// The ring's packets spread over the buckets, 4 a bucket, so a bucket pushes out a packet
+// still in the ring (which then pairs no more, and a late line of it counts as a new packet)
+// only when 17 of the last 4,096 packets share it: about five packets in a million on random
+// tuples, and it costs a fold only if a line of that packet, thousands of packets old, is still
+// to come. The hash is keyed (hash.ts), so crafted tuples cannot aim at one bucket.
 
 import { hashExtend, hashKey } from "./hash";
 import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
 
 // The lines of one packet lie a few lines apart in the stream (µs apart, a relay swaps adjacent
-// lines), so 4,096 packets are plenty; a small ring and index (~450 KB) stay in cache, which is
-// most of what pairing costs a log that has nothing to pair (bench: pair_window 0 beside it).
+// lines), so 4,096 packets are plenty: a line pairs with a packet up to RING - 1 packets back
+// (the next slot is where the line's own fingerprint is written). Ring and index: 388 KB.
 // @ts-ignore: decorator
 @inline export const RING: u32 = 4096;
 // @ts-ignore: decorator
-@inline const BUCKET_BITS: u32 = 12;
+@inline const BUCKET_BITS: u32 = 10;
 // @ts-ignore: decorator
 @inline const BUCKETS: u32 = 1 << BUCKET_BITS;
+/** Slots of a bucket: 16 u32, one cache line. */
+// @ts-ignore: decorator
+@inline const SLOTS_BITS: u32 = 4;
+// @ts-ignore: decorator
+@inline const SLOTS: u32 = 1 << SLOTS_BITS;
+// @ts-ignore: decorator
+@inline const SEQ_BITS: u32 = 20;
+// @ts-ignore: decorator
+@inline const SEQ_MASK: u32 = (1 << SEQ_BITS) - 1;
 // @ts-ignore: decorator
 @inline export const PAIR_NIL: u32 = 0xffffffff;
 
@@ -95,7 +116,7 @@ import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
  *
  *   0 src (16)  16 dst (16)  32 sport dport proto keyFlags host   40 plen|flags<<24  44 count
  *   48 time   56 flow slot, generation   64 filled chains inIf outIf   70 counted first
- *   72 hash   76 next (the bucket chain's link)
+ *   72 hash   76 seq
  */
 @unmanaged
 export class PairEntry {
@@ -120,7 +141,7 @@ export class PairEntry {
   flowGen: u32;
   /** POS_* taken. */
   filled: u8;
-  /** CHAIN_* bits: the lines it still waits for; 0 once out of its bucket's chain. */
+  /** CHAIN_* bits: the lines it still waits for; 0 once out of the index. */
   chains: u8;
   /** Interfaces of the ingress and egress lines (intern.ts ids). */
   inIf: u16;
@@ -130,35 +151,44 @@ export class PairEntry {
   /** 1 if the packet was its flow's first (its decision then gives the flow's rule). */
   first: u8;
   hash: u32;
-  next: u32;
+  /** Sequence number: the packet is the seq-th written (its ring index is the low bits). */
+  seq: u32;
 }
 
 // @ts-ignore: decorator
 @inline const ENTRY_SIZE: u32 = <u32>offsetof<PairEntry>();
 
 let entries: usize = 0;
-/** Per bucket: u32 head, u32 tail. */
+/** BUCKETS × SLOTS u32 slots (tag << SEQ_BITS | seq & SEQ_MASK). */
 let buckets: usize = 0;
-/** Ring position of the next entry written. */
-let ringNext: u32 = 0;
+/** Per bucket, the slot its next packet takes (u8). */
+let cursors: usize = 0;
+/** Sequence number of the next packet written. */
+let seqNext: u32 = 0;
 
-/** The fingerprint of the line being paired (48 bytes, PairEntry's head). */
-const FP: usize = memory.data(48);
+/**
+ * The line being paired: its fingerprint is written straight into the ring slot the next
+ * packet takes (whose packet is RING old, past pairing), and stays there if it is one.
+ */
+let fp: usize = 0;
 let fpHash: u32 = 0;
-let fpBucket: u32 = 0;
 
-/** Set by pairFind when the fold it found judged the logging host a router (device auto). */
+/** Set by pairLine when the fold it found judged the logging host a router (device auto). */
 export let judgedNow = false;
 
 /** Allocates the table on first use and empties it. */
 export function pairInit(): void {
   if (entries == 0) {
     entries = heap.alloc(<usize>RING * ENTRY_SIZE);
-    buckets = heap.alloc(<usize>BUCKETS << 3);
+    // on cache-line boundaries: a bucket is read in one line
+    buckets = (heap.alloc((<usize>BUCKETS * SLOTS << 2) + 63) + 63) & ~<usize>63;
+    cursors = heap.alloc(<usize>BUCKETS);
   }
+  memory.fill(cursors, 0, <usize>BUCKETS);
   memory.fill(entries, 0, <usize>RING * ENTRY_SIZE);
-  memory.fill(buckets, 0xff, <usize>BUCKETS << 3);
-  ringNext = 0;
+  seqNext = 0;
+  const free = freeSlot();
+  for (let k: usize = 0; k < <usize>BUCKETS * SLOTS; k++) store<u32>(buckets + (k << 2), free);
 }
 
 /** The entry at ring index i. */
@@ -183,79 +213,153 @@ export function pairFingerprint(
   src: usize, dst: usize, sport: u32, dport: u32, proto: u32, keyFlags: u8, host: u32, plen: u32, tcpFlags: u32, count: u32,
   keyHash: u32, srcIsA: bool,
 ): void {
-  store<u64>(FP, load<u64>(src));
-  store<u64>(FP, load<u64>(src, 8), 8);
-  store<u64>(FP, load<u64>(dst), 16);
-  store<u64>(FP, load<u64>(dst, 8), 24);
-  store<u16>(FP, <u16>sport, 32);
-  store<u16>(FP, <u16>dport, 34);
-  store<u8>(FP, <u8>proto, 36);
-  store<u8>(FP, keyFlags, 37);
-  store<u16>(FP, <u16>host, 38);
-  store<u32>(FP, plen | (tcpFlags << 24), 40);
-  store<u32>(FP, count, 44);
+  const e = pairAt(seqNext & (RING - 1));
+  e.chains = 0; // its packet is RING old: no line can take it any more (snapshots skip it)
+  fp = changetype<usize>(e);
+  store<u64>(fp, load<u64>(src));
+  store<u64>(fp, load<u64>(src, 8), 8);
+  store<u64>(fp, load<u64>(dst), 16);
+  store<u64>(fp, load<u64>(dst, 8), 24);
+  store<u16>(fp, <u16>sport, 32);
+  store<u16>(fp, <u16>dport, 34);
+  store<u8>(fp, <u8>proto, 36);
+  store<u8>(fp, keyFlags, 37);
+  store<u16>(fp, <u16>host, 38);
+  store<u32>(fp, plen | (tcpFlags << 24), 40);
+  store<u32>(fp, count, 44);
   if ((keyFlags & FP_FRAGMENT) != 0) {
-    keyHash = hashKey(FP); // its direction is in its own bytes
+    keyHash = hashKey(fp); // its direction is in its own bytes
     srcIsA = true;
   }
-  fpHash = pairHash(FP, keyHash, srcIsA);
-  fpBucket = bucketOf(fpHash);
+  fpHash = pairHash(fp, keyHash, srcIsA);
 }
 
-/** The hash of the fingerprint at fp whose flow key hashes to keyHash (see pairFingerprint). */
-export function pairHash(fp: usize, keyHash: u32, srcIsA: bool): u32 {
+/** The hash of the fingerprint at p whose flow key hashes to keyHash (see pairFingerprint). */
+export function pairHash(p: usize, keyHash: u32, srcIsA: bool): u32 {
   // both directions of a flow share its key: the direction parts them
-  return hashExtend(keyHash, load<u32>(fp, 40) | (srcIsA ? 0x10000 : 0), load<u32>(fp, 44));
+  return hashExtend(keyHash, load<u32>(p, 40) | (srcIsA ? 0x10000 : 0), load<u32>(p, 44));
 }
 
-// The bucket is the hash's top bits: multiply-shift (hash.ts hashExtend) mixes those best.
+// The bucket is the hash's top bits, the tag the next ones: multiply-shift (hash.ts hashExtend)
+// mixes the top bits best.
 // @ts-ignore: decorator
-@inline function bucketOf(hash: u32): u32 {
+@inline function bucketIndex(hash: u32): u32 {
   return hash >>> (32 - BUCKET_BITS);
 }
 
+// @ts-ignore: decorator
+@inline function tagOf(hash: u32): u32 {
+  return ((hash >>> (32 - BUCKET_BITS - 12)) & 0xfff) << SEQ_BITS;
+}
+
+/** How many packets ago the slot's packet was written (pairing takes 1 .. RING - 1). */
+// @ts-ignore: decorator
+@inline function slotAge(slot: u32): u32 {
+  return (seqNext - slot) & SEQ_MASK;
+}
+
+/** True while a packet that old may still take a line: its ring slot is not the next one. */
+// @ts-ignore: decorator
+@inline function live(age: u32): bool {
+  return age - 1 < RING - 1;
+}
+
+/** A slot value that no packet in the ring has: its age is past RING (and grows). */
+// @ts-ignore: decorator
+@inline function freeSlot(): u32 {
+  return (seqNext - RING - 1) & SEQ_MASK;
+}
+
 /**
- * The packet the fingerprinted line belongs to: the oldest one within `window` µs of time t
- * with position `pos` free and the interfaces right (see compatible). It takes the position
- * and leaves that position's chain. Returns its ring index, or PAIR_NIL: the line is a new
- * packet (pairAdd).
+ * Pairs the fingerprinted line at position `pos` on interface ifId, ipmon time t, of host h.
+ * Returns the ring index of the packet it belongs to: the oldest one within `window` µs with
+ * that position free and the interfaces right (see compatible), which takes the position. Or
+ * PAIR_NIL: the line is a new packet, now remembered, and pairCounted must follow once it is
+ * counted.
  */
-export function pairFind(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): u32 {
-  judgedNow = false;
-  const c = (pos & (POS_IN_L | POS_OUT_L)) != 0 ? CHAIN_L : (pos == POS_IN_DEC ? CHAIN_IN_DEC : CHAIN_OUT_DEC);
-  const b = buckets + (<usize>fpBucket << 3);
-  const host = load<u16>(FP, 38);
-  let prev = PAIR_NIL;
-  let i = load<u32>(b);
-  while (i != PAIR_NIL) {
-    const e = pairAt(i);
-    const next = e.next;
-    const age = t - e.timeUs;
-    if (age > window && prev == PAIR_NIL && e.host == host) {
-      // too old for any line of its host still to come: prune it. Only by a line of its own
-      // host: another firewall's clock may be hours ahead (time zones), and its lines would
-      // prune packets whose other lines are still on their way.
-      e.chains = 0;
-      unlink(b, PAIR_NIL, i, next);
-    } else {
-      if ((e.chains & c) != 0 && e.hash == fpHash && age <= window && age >= -window && sameFingerprint(e) && compatible(e, pos, ifId, h)) {
-        e.filled |= pos;
-        // One wait serves both `L` positions: on a host that may route, a packet whose
-        // decision came first (a relay swapped it with its `L`) still waits for its egress `L`.
-        const bothL = (e.filled & (POS_IN_L | POS_OUT_L)) == (POS_IN_L | POS_OUT_L);
-        if (c != CHAIN_L || bothL || h.device == DEVICE_HOST) {
-          e.chains &= ~c;
-          if (e.chains == 0) unlink(b, prev, i, next);
-        }
-        if ((pos & IN_SIDE) != 0) e.inIf = ifId;
-        else e.outIf = ifId;
-        return i;
-      }
-      prev = i;
-    }
-    i = next;
+export function pairLine(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): u32 {
+  const n = bucketIndex(fpHash);
+  const b = buckets + (<usize>n << (SLOTS_BITS + 2));
+  const tags = <u64>tagOf(fpHash) * 0x100000001;
+  // every slot, two a word, without a branch: most lines pair with nothing, and for them this
+  // is one cache line read and about fifty instructions
+  let zeros = zeroLanes(load<u64>(b) ^ tags) | zeroLanes(load<u64>(b, 8) ^ tags) |
+    zeroLanes(load<u64>(b, 16) ^ tags) | zeroLanes(load<u64>(b, 24) ^ tags);
+  if (SLOTS > 8) {
+    zeros |= zeroLanes(load<u64>(b, 32) ^ tags) | zeroLanes(load<u64>(b, 40) ^ tags) |
+      zeroLanes(load<u64>(b, 48) ^ tags) | zeroLanes(load<u64>(b, 56) ^ tags);
   }
+  if ((zeros & 0x8000000080000000) != 0) {
+    const i = pairAmong(b, tags, pos, ifId, t, window, h);
+    if (i != PAIR_NIL) return i;
+  }
+  remember(pos, ifId, t, h, b, n);
   return PAIR_NIL;
+}
+
+/**
+ * Of a word of two slots XORed with the tag twice: bit 31 (63) set if the low (high) slot may
+ * have the tag, i.e. its top 12 bits are zero (the has-zero-lane trick; a borrow out of a zero
+ * low lane can set bit 63 as well, which only sends pairAmong to look).
+ */
+// @ts-ignore: decorator
+@inline function zeroLanes(x: u64): u64 {
+  const z = x & 0xfff00000fff00000;
+  return (z - 0x100000001) & ~z;
+}
+
+/** The slot of the oldest packet pairAmong found so far the line's (0: none), and its age. */
+let best: usize = 0;
+let bestAge: u32 = 0;
+
+/** pairLine among the slots of bucket b with the line's tag (tags: twice): a ring index or PAIR_NIL. */
+function pairAmong(b: usize, tags: u64, pos: u8, ifId: u16, t: i64, window: i64, h: Observer): u32 {
+  judgedNow = false;
+  best = 0;
+  bestAge = 0;
+  const tag = <u32>tags;
+  for (let s = b; s < b + (<usize>SLOTS << 2); s += 4) {
+    if ((load<u32>(s) ^ tag) <= SEQ_MASK) consider(s, pos, ifId, t, window, h);
+  }
+  if (best == 0) return PAIR_NIL;
+  const i = load<u32>(best) & (RING - 1);
+  take(pairAt(i), pos, ifId, h);
+  return i;
+}
+
+/** Whether the packet in the slot at s (its tag is the line's) is the line's: the oldest so far. */
+function consider(s: usize, pos: u8, ifId: u16, t: i64, window: i64, h: Observer): void {
+  const slot = load<u32>(s);
+  const age = slotAge(slot);
+  if (!live(age) || age <= bestAge) return;
+  const e = pairAt(slot & (RING - 1));
+  if (e.seq != seqNext - age || (e.chains & waitOf(pos)) == 0 || e.hash != fpHash) return;
+  const dt = t - e.timeUs;
+  if (dt > window || dt < -window || !sameFingerprint(e) || !compatible(e, pos, ifId, h)) return;
+  best = s;
+  bestAge = age;
+}
+
+/** The wait (CHAIN_*) a line at `pos` ends. */
+// @ts-ignore: decorator
+@inline function waitOf(pos: u8): u8 {
+  return (pos & (POS_IN_L | POS_OUT_L)) != 0 ? CHAIN_L : (pos == POS_IN_DEC ? CHAIN_IN_DEC : CHAIN_OUT_DEC);
+}
+
+/** Packet e takes the line at `pos` on interface ifId. */
+function take(e: PairEntry, pos: u8, ifId: u16, h: Observer): void {
+  const c = waitOf(pos);
+  const inSide = (pos & IN_SIDE) != 0;
+  if ((e.filled & (inSide ? IN_SIDE : OUT_SIDE)) == 0) judge(h, inSide ? e.outIf : e.inIf, ifId);
+  e.filled |= pos;
+  // One wait serves both `L` positions: on a host that may route, a packet whose decision
+  // came first (a relay swapped it with its `L`) still waits for its egress `L`.
+  const bothL = (e.filled & (POS_IN_L | POS_OUT_L)) == (POS_IN_L | POS_OUT_L);
+  if (c != CHAIN_L || bothL || h.device == DEVICE_HOST) {
+    e.chains &= ~c; // at 0 it stays in its slot: a line that finds it there passes it over
+  }
+  if (inSide) e.inIf = ifId;
+  else e.outIf = ifId;
 }
 
 /**
@@ -274,106 +378,94 @@ function compatible(e: PairEntry, pos: u8, ifId: u16, h: Observer): bool {
 /**
  * Whether a host pairs a packet's ingress and egress lines (interfaces a and b). `router`:
  * always, hairpins (a == b) included; `host`: never. `auto`: a host that logs one packet IN on
- * one interface and OUT on another is a router from then on (judged here, once); before that,
- * a hairpin pairs only on a host that has logged on more than one interface, so a
- * one-interface host is never paired.
+ * one interface and OUT on another is a router from then on (judge); before that, a hairpin
+ * pairs only on a host that has logged on more than one interface, so a one-interface host is
+ * never paired.
  */
 function crossAllowed(h: Observer, a: u16, b: u16): bool {
   if (h.device == DEVICE_ROUTER) return true;
   if (h.device == DEVICE_HOST) return false;
-  if (h.judged != 0) return true;
-  if (a != b) {
+  return h.judged != 0 || a != b || h.multiIf != 0;
+}
+
+/** A packet's ingress and egress lines paired on interfaces a and b: device auto judges. */
+function judge(h: Observer, a: u16, b: u16): void {
+  if (h.device != DEVICE_ROUTER && h.judged == 0 && a != b) {
     h.judged = 1;
     judgedNow = true;
-    return true;
   }
-  return h.multiIf != 0;
 }
 
 /**
- * Remembers the fingerprinted line as a new packet, counted in flow (slot, generation), with
- * its line at `pos` on interface ifId, and links it in the chains of the positions that may
- * still be taken on host h.
+ * The fingerprinted line is a new packet, its line at `pos` on interface ifId, time t: it
+ * becomes the ring's newest and takes the next slot of its bucket (b, number n) for the
+ * positions that may still be taken on host h.
  */
-export function pairAdd(pos: u8, ifId: u16, t: i64, flowSlot: u32, flowGen: u32, h: Observer, first: bool): void {
-  const i = ringNext;
-  ringNext = (ringNext + 1) & (RING - 1);
-  const e = pairAt(i);
-  if (e.chains != 0) evict(e, i);
-  copyFingerprint(changetype<usize>(e), FP);
+function remember(pos: u8, ifId: u16, t: i64, h: Observer, b: usize, n: u32): void {
+  const e = changetype<PairEntry>(fp);
+  e.seq = seqNext++;
   e.timeUs = t;
-  e.flowSlot = flowSlot;
-  e.flowGen = flowGen;
   e.filled = pos;
   e.counted = pos;
-  e.first = first ? 1 : 0;
-  e.chains = 0;
   e.inIf = (pos & IN_SIDE) != 0 ? ifId : 0;
   e.outIf = (pos & IN_SIDE) != 0 ? 0 : ifId;
   e.hash = fpHash;
-  const routes = h.device != DEVICE_HOST; // auto: it may turn out to be a router
-  const log = (pos & (POS_IN_L | POS_OUT_L)) != 0;
-  const inSide = (pos & IN_SIDE) != 0;
-  let waits: u8 = 0;
-  if (log) waits |= inSide ? CHAIN_IN_DEC : CHAIN_OUT_DEC; // its decision
-  if (routes) waits |= inSide ? CHAIN_OUT_DEC : CHAIN_IN_DEC; // the other interface's decision
-  if (!log || routes) waits |= CHAIN_L; // its `L` (late), or the other interface's
-  append(e, i, waits);
+  const waits = load<u8>(WAITS + <usize>pos + (h.device != DEVICE_HOST ? 16 : 0));
+  e.chains = waits;
+  if (waits != 0) index(e, b, n);
+}
+
+/**
+ * What a new packet waits for (CHAIN_*), by its line's position (POS_*), plus 16 on a host that
+ * may route (not device host; auto: it may turn out to be a router):
+ *
+ *   `L` line      its decision; on a host that may route, the other side's decision and `L` too
+ *   decision      its `L` (a relay may send it late); on one that may route, the other side's
+ *                 decision too
+ */
+const WAITS: usize = memory.data<u8>([
+  0, CHAIN_IN_DEC, CHAIN_L, 0, CHAIN_OUT_DEC, 0, 0, 0, CHAIN_L, 0, 0, 0, 0, 0, 0, 0,
+  0, CHAIN_IN_DEC | CHAIN_OUT_DEC | CHAIN_L, CHAIN_OUT_DEC | CHAIN_L, 0, CHAIN_OUT_DEC | CHAIN_IN_DEC | CHAIN_L, 0, 0, 0,
+  CHAIN_IN_DEC | CHAIN_L, 0, 0, 0, 0, 0, 0, 0,
+]);
+
+/** The packet pairLine just remembered was counted in flow (slot, generation), its first if `first`. */
+export function pairCounted(flowSlot: u32, flowGen: u32, first: bool): void {
+  const e = changetype<PairEntry>(fp);
+  e.flowSlot = flowSlot;
+  e.flowGen = flowGen;
+  e.first = first ? 1 : 0;
+}
+
+/**
+ * Puts packet e (the newest) in the next slot of bucket b (number n). A bucket's slots are
+ * taken in turn, so the one taken held the bucket's oldest packet, which the ring has nearly
+ * always overwritten by then; if not, that packet leaves the index (see the top of the file).
+ */
+function index(e: PairEntry, b: usize, n: u32): void {
+  const k = <u32>load<u8>(cursors + n);
+  store<u8>(cursors + n, <u8>((k + 1) & (SLOTS - 1)));
+  const s = b + (<usize>k << 2);
+  const old = load<u32>(s);
+  if (live(slotAge(old))) pushOut(old);
+  store<u32>(s, tagOf(e.hash) | (e.seq & SEQ_MASK));
+}
+
+/** A full bucket's oldest packet leaves the index: it stops waiting (snapshots skip it). */
+function pushOut(slot: u32): void {
+  const e = pairAt(slot & (RING - 1));
+  if (e.seq == seqNext - slotAge(slot)) e.chains = 0;
 }
 
 /** The ring index the next new packet takes (snapshots write the ring oldest first from it). */
 export function pairRingNext(): u32 {
-  return ringNext;
-}
-
-// Six word moves: memory.copy is a call out of the module in V8, several times the cost.
-// @ts-ignore: decorator
-@inline function copyFingerprint(to: usize, from: usize): void {
-  store<u64>(to, load<u64>(from));
-  store<u64>(to, load<u64>(from, 8), 8);
-  store<u64>(to, load<u64>(from, 16), 16);
-  store<u64>(to, load<u64>(from, 24), 24);
-  store<u64>(to, load<u64>(from, 32), 32);
-  store<u64>(to, load<u64>(from, 40), 40);
+  return seqNext & (RING - 1);
 }
 
 function sameFingerprint(e: PairEntry): bool {
   const a = changetype<usize>(e);
-  return load<u64>(a) == load<u64>(FP) && load<u64>(a, 8) == load<u64>(FP, 8) && load<u64>(a, 16) == load<u64>(FP, 16) &&
-    load<u64>(a, 24) == load<u64>(FP, 24) && load<u64>(a, 32) == load<u64>(FP, 32) && load<u64>(a, 40) == load<u64>(FP, 40);
-}
-
-/** Links entry i at the tail of its bucket's chain, waiting for the lines in `waits`. */
-function append(e: PairEntry, i: u32, waits: u8): void {
-  e.chains = waits;
-  if (waits == 0) return;
-  const b = buckets + (<usize>bucketOf(e.hash) << 3);
-  e.next = PAIR_NIL;
-  const tail = load<u32>(b, 4);
-  if (tail == PAIR_NIL) store<u32>(b, i);
-  else pairAt(tail).next = i;
-  store<u32>(b, i, 4);
-}
-
-/** Takes entry i (after prev, or at the head if prev is PAIR_NIL) out of bucket b's chain. */
-// @ts-ignore: decorator
-@inline function unlink(b: usize, prev: u32, i: u32, next: u32): void {
-  if (prev == PAIR_NIL) store<u32>(b, next);
-  else pairAt(prev).next = next;
-  if (next == PAIR_NIL) store<u32>(b, prev, 4);
-}
-
-/** The ring comes round to a packet still in its chain: it is the oldest, so at the head. */
-function evict(e: PairEntry, i: u32): void {
-  const b = buckets + (<usize>bucketOf(e.hash) << 3);
-  let prev = PAIR_NIL;
-  let j = load<u32>(b);
-  while (j != PAIR_NIL && j != i) {
-    prev = j;
-    j = pairAt(j).next;
-  }
-  if (j == i) unlink(b, prev, i, e.next);
-  e.chains = 0;
+  return load<u64>(a) == load<u64>(fp) && load<u64>(a, 8) == load<u64>(fp, 8) && load<u64>(a, 16) == load<u64>(fp, 16) &&
+    load<u64>(a, 24) == load<u64>(fp, 24) && load<u64>(a, 32) == load<u64>(fp, 32) && load<u64>(a, 40) == load<u64>(fp, 40);
 }
 
 /** True if the packet in ring slot i still has a position a line may take (snapshots). */
@@ -382,22 +474,20 @@ export function pairOpen(i: u32): bool {
 }
 
 /**
- * Puts back a packet a snapshot wrote (its fingerprint at fp, with `host` the slot its
- * logging host has now, keyHash and srcIsA its flow key's as the engine keys it now): the next
- * ring slot, linked in its bucket's chain if it waits for a line. The caller goes from the
- * oldest packet to the newest, so the chains keep their order.
+ * Puts back a packet a snapshot wrote (its fingerprint at p, with `host` the slot its logging
+ * host has now, keyHash and srcIsA its flow key's as the engine keys it now): the ring's
+ * newest, indexed if it waits for a line. The caller goes from the oldest packet to the
+ * newest, so sequence numbers keep their order.
  */
 export function pairRestoreEntry(
-  fp: usize, host: u32, keyHash: u32, srcIsA: bool, t: i64, flowSlot: u32, flowGen: u32, filled: u8, chains: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
+  p: usize, host: u32, keyHash: u32, srcIsA: bool, t: i64, flowSlot: u32, flowGen: u32, filled: u8, chains: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
 ): void {
-  const i = ringNext;
-  ringNext = (ringNext + 1) & (RING - 1);
-  const e = pairAt(i);
-  if (e.chains != 0) evict(e, i);
-  copyFingerprint(changetype<usize>(e), fp);
+  const e = pairAt(seqNext & (RING - 1));
+  memory.copy(changetype<usize>(e), p, 48);
   e.host = <u16>host;
   const fragment = (e.keyFlags & FP_FRAGMENT) != 0;
   e.hash = pairHash(changetype<usize>(e), fragment ? hashKey(changetype<usize>(e)) : keyHash, fragment || srcIsA);
+  e.seq = seqNext++;
   e.timeUs = t;
   e.flowSlot = flowSlot;
   e.flowGen = flowGen;
@@ -406,5 +496,6 @@ export function pairRestoreEntry(
   e.first = first;
   e.inIf = inIf;
   e.outIf = outIf;
-  append(e, i, chains);
+  e.chains = chains;
+  if (chains != 0) index(e, buckets + (<usize>bucketIndex(e.hash) << (SLOTS_BITS + 2)), bucketIndex(e.hash));
 }
