@@ -163,21 +163,53 @@ export class FlowEngine {
   #checkpointNow() {
     // into one buffer kept between checkpoints: a fresh copy each time left the size of the
     // table in garbage per checkpoint, which V8 collects late (external memory)
-    const len = this.#call(() => this.x.node_snapshot());
-    if (!this.#checkpointBuf || this.#checkpointBuf.length < len) this.#checkpointBuf = Buffer.allocUnsafe(len + (len >> 2));
-    this.#checkpointBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
-    this.#checkpoint = this.#checkpointBuf.subarray(0, len);
+    let buf = this.#checkpointBuf;
+    let len = 0;
+    let overwritten = false;
+    try {
+      for (const piece of this.#snapshotPieces()) {
+        if (!buf || buf.length < len + piece.length) {
+          const grown = Buffer.allocUnsafe(Math.max(len + piece.length, 2 * len, 1 << 20));
+          if (buf) buf.copy(grown, 0, 0, len);
+          buf = grown;
+        }
+        buf.set(piece, len);
+        overwritten ||= buf === this.#checkpointBuf;
+        len += piece.length;
+      }
+    } catch (err) {
+      // pieces taken over the last checkpoint (one buffer, not two, to keep a second table's
+      // worth out of memory): recovery has nothing left to start from
+      if (overwritten) this.#checkpoint = LOST;
+      throw err;
+    }
+    this.#checkpointBuf = buf;
+    this.#checkpoint = buf.subarray(0, len);
     this.#journal = [];
     this.#arenaUsed = 0;
+  }
+
+  /**
+   * The snapshot blob in pieces of about OUTPUT_PIECE bytes, each a view of linear memory valid
+   * until the next is taken: written in one call, it grew the module's output buffer (and so
+   * linear memory, which never shrinks) to the size of the table.
+   */
+  *#snapshotPieces() {
+    do {
+      const len = this.#call(() => this.x.node_snapshot_some(OUTPUT_PIECE));
+      yield new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len);
+    } while (this.x.node_snapshot_more() === 1);
   }
 
   /** A new instance at the checkpoint, the journal replayed; what it writes was written before. */
   #rebuild() {
     this.trap.restarts++;
+    if (this.#checkpoint === LOST) throw new ModuleTrap('ipmon-flow module trapped while writing a checkpoint, and the one before it is lost');
     this.#start();
     if (this.#checkpoint) {
       const blob = this.#checkpoint;
-      new Uint8Array(this.x.memory.buffer, this.x.node_input(blob.length), blob.length).set(blob);
+      const ptr = this.x.node_input(blob.length); // before the view: it may grow memory
+      new Uint8Array(this.x.memory.buffer, ptr, blob.length).set(blob);
       this.#call(() => this.x.node_restore(blob.length));
     }
     for (const [op, arg] of this.#journal) {
@@ -327,7 +359,9 @@ export class FlowEngine {
    * unfinished last line is not part of it: hosts keep their own input position.
    */
   snapshot() {
-    return this.#output(this.#call(() => this.x.node_snapshot()));
+    const parts = [];
+    for (const piece of this.#snapshotPieces()) parts.push(Buffer.from(piece)); // copied before the next overwrites it
+    return Buffer.concat(parts);
   }
 
   /**
@@ -352,6 +386,8 @@ export class FlowEngine {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The checkpoint after a trap while one was being written (see #checkpointNow). */
+const LOST = Buffer.alloc(0);
 
 /**
  * Input bytes per module call, and output bytes per flush call: what one call writes, and so
