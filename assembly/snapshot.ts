@@ -94,6 +94,7 @@ let ordinal: u32 = 0;
 let ordinals: usize = 0;
 /** FNV-1a of the pieces written so far, carried from piece to piece. */
 let sum: u32 = 0;
+let blobSize: usize = 0;
 
 /**
  * Appends the next piece of the snapshot blob to the output buffer, stopping between records
@@ -130,6 +131,11 @@ export function snapshotUnderWay(): bool {
   return part != PART_NONE;
 }
 
+/** Length of the whole blob under way or last written, known from its first piece on. */
+export function snapshotSize(): usize {
+  return blobSize;
+}
+
 /** The fixed part: header, date context, counters; the names come next. */
 function beginSnapshot(): void {
   ensureEngine();
@@ -149,6 +155,11 @@ function beginSnapshot(): void {
   memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
   commit(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
   markUsedNames();
+  // the length up front, so a host can take the pieces into one buffer without regrowing it
+  blobSize = HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize;
+  for (let id: u32 = 1; id < blobNames; id++) blobSize += 2 + (isUsed(id) ? <usize>nameLen(<u16>id) : 0);
+  blobSize += <usize>keptHosts() * HOST_RECORD + <usize>tableUsed() * SLOT_SIZE;
+  blobSize += 4 + <usize>pairsKept() * PAIR_RECORD + 4 + <usize>datagramsWaiting() * DATAGRAM_RECORD + 4;
   sum = FNV_OFFSET;
   cursor = 1;
   part = PART_NAMES;
@@ -225,11 +236,15 @@ function pairKept(i: u32): bool {
   return hostClock(observerAt(<u32>e.host)) - e.timeUs <= config.pairWindowUs;
 }
 
-function startPairs(): void {
+function pairsKept(): u32 {
   let n: u32 = 0;
   for (let k: u32 = 0; k < RING; k++) if (pairKept(k)) n++;
+  return n;
+}
+
+function startPairs(): void {
   const p = reserve(4);
-  store<u32>(p, n);
+  store<u32>(p, pairsKept());
   commit(4);
   cursor = 0;
   part = PART_PAIRS;
@@ -260,11 +275,15 @@ function writePairs(limit: i32): bool {
   return true;
 }
 
-function startDatagrams(): void {
+function datagramsWaiting(): u32 {
   let n: u32 = 0;
   for (let i: u32 = 0; i < FRAG_SLOTS; i++) if (datagramWaiting(i)) n++;
+  return n;
+}
+
+function startDatagrams(): void {
   const p = reserve(4);
-  store<u32>(p, n);
+  store<u32>(p, datagramsWaiting());
   commit(4);
   cursor = 0;
   part = PART_DATAGRAMS;

@@ -168,10 +168,10 @@ export class FlowEngine {
     let overwritten = false;
     try {
       for (const piece of this.#snapshotPieces()) {
-        if (!buf || buf.length < len + piece.length) {
-          const grown = Buffer.allocUnsafe(Math.max(len + piece.length, 2 * len, 1 << 20));
-          if (buf) buf.copy(grown, 0, 0, len);
-          buf = grown;
+        if (len === 0) {
+          // the whole length comes with the first piece: one buffer, never regrown midway
+          const size = this.x.node_snapshot_size();
+          if (!buf || buf.length < size) buf = Buffer.allocUnsafe(size + (size >> 3));
         }
         buf.set(piece, len);
         overwritten ||= buf === this.#checkpointBuf;

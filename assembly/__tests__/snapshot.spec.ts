@@ -5,7 +5,7 @@ import { SLOT_SIZE } from "../flows/flowtable";
 import { hashBytes } from "../flows/intern";
 import { DATE_CONTEXT_SIZE } from "../parse/line";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
-import { writeSnapshot, writeSnapshotSome, snapshotCancel, snapshotUnderWay, restoreSnapshot, snapshotError } from "../snapshot";
+import { writeSnapshot, writeSnapshotSome, snapshotCancel, snapshotSize, snapshotUnderWay, restoreSnapshot, snapshotError } from "../snapshot";
 import { DEFAULTS, feed, init, take } from "./support";
 
 const BUF = memory.data(2048);
@@ -402,9 +402,11 @@ function snapshotInPieces(limit: i32): Blob {
   let p = heap.alloc(0);
   let n: usize = 0;
   let pieces = 0;
+  let size: usize = 0;
   do {
     outReset(MODE_NDJSON);
     const done = writeSnapshotSome(limit);
+    if (pieces == 0) size = snapshotSize();
     const len = <usize>outLen();
     p = heap.realloc(p, n + len);
     memory.copy(p + n, outPtr(), len);
@@ -414,6 +416,7 @@ function snapshotInPieces(limit: i32): Blob {
   } while (snapshotUnderWay());
   outReset(MODE_NDJSON);
   lastPieces = pieces;
+  expect<usize>(size).toBe(n); // known from the first piece
   return new Blob(p, n);
 }
 

@@ -16,6 +16,7 @@
 //   node_snapshot_some(limit) → the next piece of the blob, about `limit` bytes; while
 //                       node_snapshot_more() is 1 the next call takes the piece after it. The
 //                       pieces in order are node_snapshot()'s blob; any other call drops the rest.
+//                       node_snapshot_size() is the whole blob's length from the first piece on.
 // Output of a call is valid until the next call. Memory may grow during any call, so the host
 // re-creates its views of memory.buffer after each one.
 
@@ -23,7 +24,7 @@ import { applyConfig, configError } from "../config";
 import { advanceClock, engineClock, engineInit, flushSome, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../records/output";
 import { findByte } from "../parse/line";
-import { restoreSnapshot, snapshotCancel, snapshotError, snapshotUnderWay, writeSnapshot, writeSnapshotSome } from "../snapshot";
+import { restoreSnapshot, snapshotCancel, snapshotError, snapshotSize, snapshotUnderWay, writeSnapshot, writeSnapshotSome } from "../snapshot";
 
 /**
  * Starts a call that is not the next snapshot piece: a snapshot under way is dropped, since
@@ -139,6 +140,11 @@ export function node_snapshot_some(limit: i32): i32 {
 /** 1 while the snapshot started by node_snapshot_some has pieces left. */
 export function node_snapshot_more(): i32 {
   return snapshotUnderWay() ? 1 : 0;
+}
+
+/** Length of the whole blob that node_snapshot_some is writing (from its first piece on). */
+export function node_snapshot_size(): i32 {
+  return <i32>snapshotSize();
 }
 
 /**
