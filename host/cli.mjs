@@ -324,7 +324,8 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     try {
       for await (const chunk of src) {
         writing = true;
-        for (const piece of engine.pushPieces(chunk)) await sink.write(piece);
+        // reused pieces: the sink is done with each before the next (no garbage per piece)
+        for (const piece of engine.pushPieces(chunk, { reuse: true })) await sink.write(piece);
         writing = false;
         if (stop.requested) break;
       }
@@ -353,7 +354,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     warn(`ignored an unfinished last line of ${engine.pending.length} bytes`);
     engine.pending = null;
   }
-  for (const piece of engine.flushPieces()) await sink.write(piece);
+  for (const piece of engine.flushPieces({ reuse: true })) await sink.write(piece);
   if (cmd.stats) await sink.write(engine.stats());
   await sink.close();
   return stop.requested ? SIGNAL_EXIT[stop.signal] ?? 1 : 0;

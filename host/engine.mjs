@@ -75,6 +75,8 @@ export class FlowEngine {
   /** The state to go back to after a trap (a snapshot blob), null for a freshly configured one. */
   #checkpoint = null;
   #checkpointBuf = null;
+  /** Where reused pieces are copied (pushPieces/flushPieces with `reuse`). */
+  #pieceBuf = null;
   /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['s'] (a flush piece). */
   #journal = [];
   /** Where the journal's input bytes are kept: one buffer reused between checkpoints. */
@@ -213,16 +215,22 @@ export class FlowEngine {
       this.#call(() => this.x.node_restore(blob.length));
     }
     for (const [op, arg] of this.#journal) {
-      if (op === 'p') this.#processRaw(arg);
+      if (op === 'p') this.#feedRaw(arg); // its records were written before
       else if (op === 'a') this.#call(() => this.x.node_advance(BigInt(arg)));
       else this.#call(() => this.x.node_flush_some(OUTPUT_PIECE));
     }
   }
 
-  #processRaw(bytes) {
+  /** Processes whole lines; returns the length of their output, left in linear memory. */
+  #feedRaw(bytes) {
     const ptr = this.x.node_input(bytes.length);
     new Uint8Array(this.x.memory.buffer, ptr, bytes.length).set(bytes);
-    return this.#output(this.#call(() => this.x.node_process(bytes.length)));
+    return this.#call(() => this.x.node_process(bytes.length));
+  }
+
+  #processRaw(bytes, reuse = false) {
+    const len = this.#feedRaw(bytes);
+    return reuse ? this.#outputReused(len) : this.#output(len);
   }
 
   /**
@@ -256,11 +264,22 @@ export class FlowEngine {
     return Buffer.from(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
   }
 
+  /**
+   * The output of the last call in the one piece buffer, overwritten by the next reused piece:
+   * a fresh Buffer per piece left garbage that V8 collects late, tens of MB under a flood.
+   */
+  #outputReused(len) {
+    if (len <= 0) return EMPTY;
+    if (!this.#pieceBuf || this.#pieceBuf.length < len) this.#pieceBuf = Buffer.allocUnsafeSlow(Math.max(len, 1 << 20));
+    this.#pieceBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
+    return this.#pieceBuf.subarray(0, len);
+  }
+
   /** Copies bytes into the module's input buffer and processes them as whole lines. */
-  #process(bytes) {
+  #process(bytes, reuse = false) {
     if (bytes.length === 0) return EMPTY;
     const copy = this.#keep(bytes);
-    return this.#stateful(() => this.#processRaw(copy), ['p', copy], () => this.#linesAfterTrap(copy));
+    return this.#stateful(() => this.#processRaw(copy, reuse), ['p', copy], () => this.#linesAfterTrap(copy));
   }
 
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
@@ -273,8 +292,10 @@ export class FlowEngine {
    * INPUT_PIECE bytes at a time, so what one call writes stays small (a SYN flood writes a
    * record of ~1 KB for every line of ~100 bytes) and a caller that writes each piece before
    * taking the next keeps memory flat. Iterate it to the end: lines are processed as it goes.
+   * With `reuse`, every piece is a view of one buffer that the next piece overwrites (nothing
+   * left for the garbage collector): for a caller that is done with a piece before the next.
    */
-  *pushPieces(chunk) {
+  *pushPieces(chunk, { reuse = false } = {}) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const cut = bytes.lastIndexOf(NEWLINE);
     if (cut < 0) {
@@ -289,7 +310,7 @@ export class FlowEngine {
       const first = Buffer.concat([this.pending, bytes.subarray(0, nl + 1)]);
       this.pending = null;
       start = nl + 1;
-      yield this.#process(first);
+      yield this.#process(first, reuse);
     }
     while (start <= cut) {
       let end = cut + 1;
@@ -297,7 +318,7 @@ export class FlowEngine {
         const nl = bytes.lastIndexOf(NEWLINE, start + INPUT_PIECE - 1);
         end = nl >= start ? nl + 1 : bytes.indexOf(NEWLINE, start + INPUT_PIECE) + 1; // one long line
       }
-      const out = this.#process(bytes.subarray(start, end));
+      const out = this.#process(bytes.subarray(start, end), reuse);
       start = end;
       yield out;
     }
@@ -323,10 +344,14 @@ export class FlowEngine {
     return concat(this.flushPieces());
   }
 
-  /** Reports every open flow with end reason forced_end, yielding the NDJSON in pieces of about OUTPUT_PIECE bytes. */
-  *flushPieces() {
+  /**
+   * Reports every open flow with end reason forced_end, yielding the NDJSON in pieces of about
+   * OUTPUT_PIECE bytes; `reuse` as for pushPieces().
+   */
+  *flushPieces({ reuse = false } = {}) {
+    const take = reuse ? (len) => this.#outputReused(len) : (len) => this.#output(len);
     do {
-      yield this.#stateful(() => this.#output(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE))), ['s'], () => EMPTY);
+      yield this.#stateful(() => take(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE))), ['s'], () => EMPTY);
     } while (this.x.node_flush_more() === 1);
   }
 

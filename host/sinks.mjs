@@ -18,11 +18,16 @@ export class StreamSink {
     stream.on('error', this.onError);
   }
 
-  /** Queues bytes; waits while the stream's buffer is full so memory stays bounded. */
+  /**
+   * Queues bytes; waits while the stream's buffer is full so memory stays bounded. Once it
+   * resolves the stream is done with `buf`, which the caller may then overwrite (the CLI's
+   * pieces are views of one reused buffer).
+   */
   async write(buf) {
     if (this.error) throw this.error;
     if (buf.length === 0) return;
     if (!this.stream.write(buf)) await this.#wait((done) => this.stream.once('drain', done), (done) => this.stream.off('drain', done));
+    else if (this.stream.writableLength > 0) await this.barrier(); // queued under the high-water mark: still holds buf
   }
 
   // Waits for `on(done)`, an error, or abort(), whichever comes first.
