@@ -1,6 +1,7 @@
 // Where the CLI's NDJSON goes. Every sink has the same three calls, so the readers (batch and
 // follow) do not care whether records go to stdout or to Elasticsearch:
 //   write(buf)  queues records; resolves when there is room again (back-pressure on the input)
+//               and the sink no longer needs buf (callers overwrite it: reused engine pieces)
 //   barrier()   resolves once everything written so far has been delivered; a checkpoint waits
 //               for it, so a state file never points past records that could still be lost
 //   close()     delivers what is left and releases the destination
