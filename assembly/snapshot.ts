@@ -98,18 +98,20 @@ let blobSize: usize = 0;
 
 /**
  * Appends the next piece of the snapshot blob to the output buffer, stopping between records
- * once the output holds `limit` bytes, so a table's worth of state never needs one buffer its
+ * once the piece holds `limit` bytes, so a table's worth of state never needs one buffer its
  * size; true once the blob is complete (its checksum written). Starts a snapshot if none is
  * under way; the pieces in order are byte for byte the blob writeSnapshot writes.
  */
 export function writeSnapshotSome(limit: i32): bool {
   const start = outLen();
+  // counted from the piece's start, so a piece appended to other output still makes progress
+  const until = limit > i32.MAX_VALUE - start ? i32.MAX_VALUE : start + limit;
   if (part == PART_NONE) beginSnapshot();
   let done = false;
-  if (part == PART_NAMES && writeNames(limit)) startFlows();
-  if (part == PART_FLOWS && writeFlows(limit)) startPairs();
-  if (part == PART_PAIRS && writePairs(limit)) startDatagrams();
-  if (part == PART_DATAGRAMS && writeDatagrams(limit)) done = true;
+  if (part == PART_NAMES && writeNames(until)) startFlows();
+  if (part == PART_FLOWS && writeFlows(until)) startPairs();
+  if (part == PART_PAIRS && writePairs(until)) startDatagrams();
+  if (part == PART_DATAGRAMS && writeDatagrams(until)) done = true;
   sum = hashMore(sum, outPtr() + <usize>start, outLen() - start);
   if (!done) return false;
   const p = reserve(4);
@@ -165,9 +167,9 @@ function beginSnapshot(): void {
   part = PART_NAMES;
 }
 
-function writeNames(limit: i32): bool {
+function writeNames(until: i32): bool {
   for (; cursor < blobNames; cursor++) {
-    if (outLen() >= limit) return false;
+    if (outLen() >= until) return false;
     const n = isUsed(cursor) ? nameLen(<u16>cursor) : 0;
     const p = reserve(2 + <usize>n);
     store<u16>(p, <u16>n);
@@ -190,10 +192,10 @@ function startFlows(): void {
 }
 
 /** Raw Flow slots, host by host, timer class by timer class, each list in order. */
-function writeFlows(limit: i32): bool {
+function writeFlows(until: i32): bool {
   while (flowHost < observersUsed()) {
     while (flowNext != NIL) {
-      if (outLen() >= limit) return false;
+      if (outLen() >= until) return false;
       const f = flowAt(flowNext);
       const p = reserve(SLOT_SIZE);
       memory.copy(p, changetype<usize>(f), SLOT_SIZE);
@@ -251,12 +253,12 @@ function startPairs(): void {
 }
 
 /** The packets whose lines may still come, oldest first (from the ring's next position). */
-function writePairs(limit: i32): bool {
+function writePairs(until: i32): bool {
   const start = pairRingNext();
   for (; cursor < RING; cursor++) {
     const i = (start + cursor) & (RING - 1);
     if (!pairKept(i)) continue;
-    if (outLen() >= limit) return false;
+    if (outLen() >= until) return false;
     const e = pairAt(i);
     const p = reserve(PAIR_RECORD);
     memory.copy(p, changetype<usize>(e), 48);
@@ -289,11 +291,11 @@ function startDatagrams(): void {
   part = PART_DATAGRAMS;
 }
 
-function writeDatagrams(limit: i32): bool {
+function writeDatagrams(until: i32): bool {
   for (; cursor < FRAG_SLOTS; cursor++) {
     const i = cursor;
     if (!datagramWaiting(i)) continue;
-    if (outLen() >= limit) return false;
+    if (outLen() >= until) return false;
     const d = datagramAt(i);
     const p = reserve(DATAGRAM_RECORD);
     memory.fill(p, 0, DATAGRAM_RECORD);

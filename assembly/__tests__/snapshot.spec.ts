@@ -458,6 +458,18 @@ describe("writeSnapshotSome", () => {
     expect<bool>(<usize>outLen() < FIXED + 64).toBe(true);
     snapshotCancel();
   });
+  it("the limit counts from where the piece starts, after output already written", () => {
+    routerState();
+    const whole = snapshot();
+    outReset(MODE_NDJSON);
+    writeStats();
+    const before = <usize>outLen();
+    let pieces = 0;
+    while (!writeSnapshotSome(1)) pieces++;
+    expect<bool>(pieces > 10).toBe(true);
+    expect<usize>(<usize>outLen() - before).toBe(whole.len);
+    expect<i32>(memory.compare(outPtr() + before, whole.ptr, whole.len)).toBe(0);
+  });
   it("cancelled half-way, the next snapshot starts from the beginning and restores", () => {
     routerState();
     outReset(MODE_NDJSON);
