@@ -5,6 +5,7 @@
 
 export {
   node_input, node_configure, node_process, node_advance, node_flush_some, node_flush_more, node_stats, node_snapshot, node_restore,
+  node_snapshot_some, node_snapshot_more, node_snapshot_size,
   node_clock,
   out_ptr, out_len,
 } from "./hosts/node";

@@ -60,20 +60,96 @@ export function snapshotError(): string {
   return restoreError;
 }
 
-/** Appends the snapshot blob to the output buffer. */
+/** Appends the whole snapshot blob to the output buffer. */
 export function writeSnapshot(): void {
-  ensureEngine();
+  snapshotCancel();
+  while (!writeSnapshotSome(i32.MAX_VALUE));
+}
+
+// A snapshot written in pieces stops between records and goes on from here. The engine must
+// not change in between: the cursors are slots, list links and ring positions.
+// @ts-ignore: decorator
+@inline const PART_NONE: i32 = 0;
+// @ts-ignore: decorator
+@inline const PART_NAMES: i32 = 1;
+// @ts-ignore: decorator
+@inline const PART_FLOWS: i32 = 2;
+// @ts-ignore: decorator
+@inline const PART_PAIRS: i32 = 3;
+// @ts-ignore: decorator
+@inline const PART_DATAGRAMS: i32 = 4;
+// @ts-ignore: decorator
+@inline const FNV_OFFSET: u32 = 2166136261;
+
+let part: i32 = PART_NONE;
+let blobNames: u32 = 0;
+/** The next name id, ring step or fragment slot of the part being written. */
+let cursor: u32 = 0;
+let flowHost: u32 = 0;
+let flowClass: u32 = 0;
+/** Slot of the next flow to write in list (flowHost, flowClass); NIL once that list is done. */
+let flowNext: u32 = NIL;
+let ordinal: u32 = 0;
+/** Blob ordinal by slot: pairs and datagrams refer to flows by their place in the blob. */
+let ordinals: usize = 0;
+/** FNV-1a of the pieces written so far, carried from piece to piece. */
+let sum: u32 = 0;
+let blobSize: usize = 0;
+
+/**
+ * Appends the next piece of the snapshot blob to the output buffer, stopping between records
+ * once the piece holds `limit` bytes, so a table's worth of state never needs one buffer its
+ * size; true once the blob is complete (its checksum written). Starts a snapshot if none is
+ * under way; the pieces in order are byte for byte the blob writeSnapshot writes.
+ */
+export function writeSnapshotSome(limit: i32): bool {
   const start = outLen();
-  const names = nameCount();
-  const flows = tableUsed();
+  // counted from the piece's start, so a piece appended to other output still makes progress
+  const until = limit > i32.MAX_VALUE - start ? i32.MAX_VALUE : start + limit;
+  if (part == PART_NONE) beginSnapshot();
+  let done = false;
+  if (part == PART_NAMES && writeNames(until)) startFlows();
+  if (part == PART_FLOWS && writeFlows(until)) startPairs();
+  if (part == PART_PAIRS && writePairs(until)) startDatagrams();
+  if (part == PART_DATAGRAMS && writeDatagrams(until)) done = true;
+  sum = hashMore(sum, outPtr() + <usize>start, outLen() - start);
+  if (!done) return false;
+  const p = reserve(4);
+  store<u32>(p, sum);
+  commit(4);
+  snapshotCancel();
+  return true;
+}
+
+/** Forgets a snapshot under way (its pieces are no longer wanted, or the engine changed). */
+export function snapshotCancel(): void {
+  if (ordinals != 0) heap.free(ordinals);
+  ordinals = 0;
+  part = PART_NONE;
+}
+
+/** True while a snapshot has pieces left to write. */
+export function snapshotUnderWay(): bool {
+  return part != PART_NONE;
+}
+
+/** Length of the whole blob under way or last written, known from its first piece on. */
+export function snapshotSize(): usize {
+  return blobSize;
+}
+
+/** The fixed part: header, date context, counters; the names come next. */
+function beginSnapshot(): void {
+  ensureEngine();
+  blobNames = nameCount();
   const countersSize = offsetof<Counters>();
-  let p = reserve(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
+  const p = reserve(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
   putMagic(p);
   store<u32>(p, SNAPSHOT_VERSION, 8);
   store<u32>(p, SLOT_SIZE, 12);
   store<u32>(p, <u32>countersSize, 16);
-  store<u32>(p, names, 20);
-  store<u32>(p, flows, 24);
+  store<u32>(p, blobNames, 20);
+  store<u32>(p, tableUsed(), 24);
   store<u32>(p, keptHosts(), 28);
   store<i64>(p, engineClock(), 32);
   memory.copy(p + 40, packetKeyPtr(), 16);
@@ -81,38 +157,70 @@ export function writeSnapshot(): void {
   memory.copy(p + HEADER_SIZE + <usize>DATE_CONTEXT_SIZE, changetype<usize>(counters), countersSize);
   commit(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
   markUsedNames();
-  for (let id: u32 = 1; id < names; id++) {
-    const n = isUsed(id) ? nameLen(<u16>id) : 0;
-    p = reserve(2 + <usize>n);
+  // the length up front, so a host can take the pieces into one buffer without regrowing it
+  blobSize = HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize;
+  for (let id: u32 = 1; id < blobNames; id++) blobSize += 2 + (isUsed(id) ? <usize>nameLen(<u16>id) : 0);
+  blobSize += <usize>keptHosts() * HOST_RECORD + <usize>tableUsed() * SLOT_SIZE;
+  blobSize += 4 + <usize>pairsKept() * PAIR_RECORD + 4 + <usize>datagramsWaiting() * DATAGRAM_RECORD + 4;
+  sum = FNV_OFFSET;
+  cursor = 1;
+  part = PART_NAMES;
+}
+
+function writeNames(until: i32): bool {
+  for (; cursor < blobNames; cursor++) {
+    if (outLen() >= until) return false;
+    const n = isUsed(cursor) ? nameLen(<u16>cursor) : 0;
+    const p = reserve(2 + <usize>n);
     store<u16>(p, <u16>n);
-    memory.copy(p + 2, namePtr(<u16>id), <usize>n);
+    memory.copy(p + 2, namePtr(<u16>cursor), <usize>n);
     commit(2 + <usize>n);
   }
+  return true;
+}
+
+/** The hosts (a few KiB at most, so in one go), then the flows from the first list. */
+function startFlows(): void {
   writeHosts();
-  // flows are referred to by their place in the blob: slot numbers change at a restore
-  const ordinals = heap.alloc(<usize>tableCapacity() << 2);
+  ordinals = heap.alloc(<usize>tableCapacity() << 2);
   memory.fill(ordinals, 0xff, <usize>tableCapacity() << 2);
-  let ordinal: u32 = 0;
-  for (let hs: u32 = 0; hs < observersUsed(); hs++) {
-    for (let c: u32 = 0; c < TIMER_CLASSES; c++) {
-      let f = listHead(c, hs);
-      while (f !== null) {
-        p = reserve(SLOT_SIZE);
-        memory.copy(p, changetype<usize>(f), SLOT_SIZE);
-        commit(SLOT_SIZE);
-        store<u32>(ordinals + (<usize>slotOf(f) << 2), ordinal++);
-        f = f.next == NIL ? null : flowAt(f.next);
-      }
+  ordinal = 0;
+  flowHost = 0;
+  flowClass = 0;
+  flowNext = headSlot(0, 0);
+  part = PART_FLOWS;
+}
+
+/** Raw Flow slots, host by host, timer class by timer class, each list in order. */
+function writeFlows(until: i32): bool {
+  while (flowHost < observersUsed()) {
+    while (flowNext != NIL) {
+      if (outLen() >= until) return false;
+      const f = flowAt(flowNext);
+      const p = reserve(SLOT_SIZE);
+      memory.copy(p, changetype<usize>(f), SLOT_SIZE);
+      commit(SLOT_SIZE);
+      store<u32>(ordinals + (<usize>flowNext << 2), ordinal++);
+      flowNext = f.next;
     }
+    if (++flowClass == TIMER_CLASSES) {
+      flowClass = 0;
+      flowHost++;
+    }
+    flowNext = flowHost < observersUsed() ? headSlot(flowClass, flowHost) : NIL;
   }
-  writePairs(ordinals);
-  writeDatagrams(ordinals);
-  heap.free(ordinals);
-  const blob = outPtr() + <usize>start;
-  const sum = hashBytes(blob, outLen() - start);
-  p = reserve(4);
-  store<u32>(p, sum);
-  commit(4);
+  return true;
+}
+
+function headSlot(cls: u32, hs: u32): u32 {
+  const f = listHead(cls, hs);
+  return f === null ? NIL : slotOf(f);
+}
+
+/** FNV-1a over n more bytes, from the hash of those before (intern.ts hashBytes, resumable). */
+function hashMore(h: u32, p: usize, n: i32): u32 {
+  for (let i = 0; i < n; i++) h = (h ^ <u32>load<u8>(p + <usize>i)) * 16777619;
+  return h;
 }
 
 /** The blob ordinal of flow (slot, generation), or PAIR_NIL if it is no longer open. */
@@ -130,18 +238,29 @@ function pairKept(i: u32): bool {
   return hostClock(observerAt(<u32>e.host)) - e.timeUs <= config.pairWindowUs;
 }
 
-function writePairs(ordinals: usize): void {
+function pairsKept(): u32 {
   let n: u32 = 0;
   for (let k: u32 = 0; k < RING; k++) if (pairKept(k)) n++;
-  let p = reserve(4);
-  store<u32>(p, n);
+  return n;
+}
+
+function startPairs(): void {
+  const p = reserve(4);
+  store<u32>(p, pairsKept());
   commit(4);
+  cursor = 0;
+  part = PART_PAIRS;
+}
+
+/** The packets whose lines may still come, oldest first (from the ring's next position). */
+function writePairs(until: i32): bool {
   const start = pairRingNext();
-  for (let k: u32 = 0; k < RING; k++) {
-    const i = (start + k) & (RING - 1);
+  for (; cursor < RING; cursor++) {
+    const i = (start + cursor) & (RING - 1);
     if (!pairKept(i)) continue;
+    if (outLen() >= until) return false;
     const e = pairAt(i);
-    p = reserve(PAIR_RECORD);
+    const p = reserve(PAIR_RECORD);
     memory.copy(p, changetype<usize>(e), 48);
     store<u16>(p, observerAt(<u32>e.host).nameId, 38);
     store<i64>(p, e.timeUs, 48);
@@ -155,18 +274,30 @@ function writePairs(ordinals: usize): void {
     store<u32>(p, 0, 68);
     commit(PAIR_RECORD);
   }
+  return true;
 }
 
-function writeDatagrams(ordinals: usize): void {
+function datagramsWaiting(): u32 {
   let n: u32 = 0;
   for (let i: u32 = 0; i < FRAG_SLOTS; i++) if (datagramWaiting(i)) n++;
-  let p = reserve(4);
-  store<u32>(p, n);
+  return n;
+}
+
+function startDatagrams(): void {
+  const p = reserve(4);
+  store<u32>(p, datagramsWaiting());
   commit(4);
-  for (let i: u32 = 0; i < FRAG_SLOTS; i++) {
+  cursor = 0;
+  part = PART_DATAGRAMS;
+}
+
+function writeDatagrams(until: i32): bool {
+  for (; cursor < FRAG_SLOTS; cursor++) {
+    const i = cursor;
     if (!datagramWaiting(i)) continue;
+    if (outLen() >= until) return false;
     const d = datagramAt(i);
-    p = reserve(DATAGRAM_RECORD);
+    const p = reserve(DATAGRAM_RECORD);
     memory.fill(p, 0, DATAGRAM_RECORD);
     memory.copy(p, changetype<usize>(d), 32);
     store<u16>(p, observerAt(<u32>d.host).nameId, 32);
@@ -178,6 +309,7 @@ function writeDatagrams(ordinals: usize): void {
     store<i64>(p, d.timeUs, 48);
     commit(DATAGRAM_RECORD);
   }
+  return true;
 }
 
 /**

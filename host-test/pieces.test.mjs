@@ -5,7 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { FlowEngine, instantiate } from '../host/engine.mjs';
+import { StreamSink } from '../host/sinks.mjs';
 import { generateTraffic } from './lib/generator.mjs';
 
 /** Blocked SYNs from n spoofed sources: each line opens a flow, and on a full table ends one. */
@@ -74,4 +76,47 @@ test('a trap in the middle of a flush: the instance starts again and the flush e
   assert.equal(engine.trap.traps, 1);
   assert.equal(out.length, 6_000);
   assert.equal(new Set(out.map((l) => JSON.parse(l).network.community_id + JSON.parse(l).source.port)).size, 6_000);
+});
+
+test('reused pieces: the same bytes as fresh ones, all in one buffer the next piece overwrites', () => {
+  const bytes = Buffer.from(synFlood(30_000));
+  const fresh = new FlowEngine({ year: 2024, capacity: 4096 });
+  const expected = Buffer.concat([...fresh.pushPieces(bytes), ...fresh.flushPieces()]);
+  const reused = new FlowEngine({ year: 2024, capacity: 4096 });
+  const got = [];
+  const backing = new Set();
+  const take = (piece) => {
+    if (piece.length === 0) return;
+    backing.add(piece.buffer);
+    got.push(Buffer.from(piece)); // copied before the next piece overwrites it
+  };
+  for (const piece of reused.pushPieces(bytes, { reuse: true })) take(piece);
+  for (const piece of reused.flushPieces({ reuse: true })) take(piece);
+  assert.ok(got.length > 10, `${got.length} pieces`);
+  assert.equal(backing.size, 1, 'one buffer behind every piece');
+  assert.ok(Buffer.concat(got).equals(expected));
+});
+
+test('StreamSink.write resolves only once the stream is done with the bytes (callers reuse them)', async () => {
+  // a slow stream that reads each chunk late, as a socket or a full pipe does
+  const seen = [];
+  const stream = new Writable({
+    highWaterMark: 1 << 20, // chunks stay under it: write() returns true while still holding them
+    write(chunk, _enc, done) {
+      setTimeout(() => {
+        if (chunk.length) seen.push(chunk.toString('latin1')); // not the barrier's empty writes
+        done();
+      }, 2);
+    },
+  });
+  const sink = new StreamSink(stream);
+  const buf = Buffer.alloc(100);
+  const sent = [];
+  for (let i = 0; i < 20; i++) {
+    buf.fill(65 + i); // the caller overwrites its one buffer for every write
+    sent.push(buf.toString('latin1'));
+    await sink.write(buf);
+  }
+  await sink.close();
+  assert.deepEqual(seen, sent);
 });

@@ -111,7 +111,7 @@ export class ElasticsearchSink {
     this.pump = this.#pumpLoop();
   }
 
-  /** Queues the NDJSON records in `buf`; waits while the queue is full. */
+  /** Queues the NDJSON records in `buf` (read at once: the caller may reuse it); waits while the queue is full. */
   async write(buf) {
     if (this.fatal) throw this.fatal;
     if (buf.length === 0) return;

@@ -75,6 +75,8 @@ export class FlowEngine {
   /** The state to go back to after a trap (a snapshot blob), null for a freshly configured one. */
   #checkpoint = null;
   #checkpointBuf = null;
+  /** Where reused pieces are copied (pushPieces/flushPieces with `reuse`). */
+  #pieceBuf = null;
   /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['s'] (a flush piece). */
   #journal = [];
   /** Where the journal's input bytes are kept: one buffer reused between checkpoints. */
@@ -163,34 +165,72 @@ export class FlowEngine {
   #checkpointNow() {
     // into one buffer kept between checkpoints: a fresh copy each time left the size of the
     // table in garbage per checkpoint, which V8 collects late (external memory)
-    const len = this.#call(() => this.x.node_snapshot());
-    if (!this.#checkpointBuf || this.#checkpointBuf.length < len) this.#checkpointBuf = Buffer.allocUnsafe(len + (len >> 2));
-    this.#checkpointBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
-    this.#checkpoint = this.#checkpointBuf.subarray(0, len);
+    let buf = this.#checkpointBuf;
+    let len = 0;
+    let overwritten = false;
+    try {
+      for (const piece of this.#snapshotPieces()) {
+        if (len === 0) {
+          // the whole length comes with the first piece: one buffer, never regrown midway
+          const size = this.x.node_snapshot_size();
+          if (!buf || buf.length < size) buf = Buffer.allocUnsafe(size + (size >> 3));
+        }
+        buf.set(piece, len);
+        overwritten ||= buf === this.#checkpointBuf;
+        len += piece.length;
+      }
+    } catch (err) {
+      // pieces taken over the last checkpoint (one buffer, not two, to keep a second table's
+      // worth out of memory): recovery has nothing left to start from
+      if (overwritten) this.#checkpoint = LOST;
+      throw err;
+    }
+    this.#checkpointBuf = buf;
+    this.#checkpoint = buf.subarray(0, len);
     this.#journal = [];
     this.#arenaUsed = 0;
+  }
+
+  /**
+   * The snapshot blob in pieces of about OUTPUT_PIECE bytes, each a view of linear memory valid
+   * until the next is taken: written in one call, it grew the module's output buffer (and so
+   * linear memory, which never shrinks) to the size of the table.
+   */
+  *#snapshotPieces() {
+    do {
+      const len = this.#call(() => this.x.node_snapshot_some(OUTPUT_PIECE));
+      yield new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len);
+    } while (this.x.node_snapshot_more() === 1);
   }
 
   /** A new instance at the checkpoint, the journal replayed; what it writes was written before. */
   #rebuild() {
     this.trap.restarts++;
+    if (this.#checkpoint === LOST) throw new ModuleTrap('ipmon-flow module trapped while writing a checkpoint, and the one before it is lost');
     this.#start();
     if (this.#checkpoint) {
       const blob = this.#checkpoint;
-      new Uint8Array(this.x.memory.buffer, this.x.node_input(blob.length), blob.length).set(blob);
+      const ptr = this.x.node_input(blob.length); // before the view: it may grow memory
+      new Uint8Array(this.x.memory.buffer, ptr, blob.length).set(blob);
       this.#call(() => this.x.node_restore(blob.length));
     }
     for (const [op, arg] of this.#journal) {
-      if (op === 'p') this.#processRaw(arg);
+      if (op === 'p') this.#feedRaw(arg); // its records were written before
       else if (op === 'a') this.#call(() => this.x.node_advance(BigInt(arg)));
       else this.#call(() => this.x.node_flush_some(OUTPUT_PIECE));
     }
   }
 
-  #processRaw(bytes) {
+  /** Processes whole lines; returns the length of their output, left in linear memory. */
+  #feedRaw(bytes) {
     const ptr = this.x.node_input(bytes.length);
     new Uint8Array(this.x.memory.buffer, ptr, bytes.length).set(bytes);
-    return this.#output(this.#call(() => this.x.node_process(bytes.length)));
+    return this.#call(() => this.x.node_process(bytes.length));
+  }
+
+  #processRaw(bytes, reuse = false) {
+    const len = this.#feedRaw(bytes);
+    return reuse ? this.#outputReused(len) : this.#output(len);
   }
 
   /**
@@ -224,11 +264,22 @@ export class FlowEngine {
     return Buffer.from(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
   }
 
+  /**
+   * The output of the last call in the one piece buffer, overwritten by the next reused piece:
+   * a fresh Buffer per piece left garbage that V8 collects late, tens of MB under a flood.
+   */
+  #outputReused(len) {
+    if (len <= 0) return EMPTY;
+    if (!this.#pieceBuf || this.#pieceBuf.length < len) this.#pieceBuf = Buffer.allocUnsafeSlow(Math.max(len, 1 << 20));
+    this.#pieceBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
+    return this.#pieceBuf.subarray(0, len);
+  }
+
   /** Copies bytes into the module's input buffer and processes them as whole lines. */
-  #process(bytes) {
+  #process(bytes, reuse = false) {
     if (bytes.length === 0) return EMPTY;
     const copy = this.#keep(bytes);
-    return this.#stateful(() => this.#processRaw(copy), ['p', copy], () => this.#linesAfterTrap(copy));
+    return this.#stateful(() => this.#processRaw(copy, reuse), ['p', copy], () => this.#linesAfterTrap(copy));
   }
 
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
@@ -241,8 +292,10 @@ export class FlowEngine {
    * INPUT_PIECE bytes at a time, so what one call writes stays small (a SYN flood writes a
    * record of ~1 KB for every line of ~100 bytes) and a caller that writes each piece before
    * taking the next keeps memory flat. Iterate it to the end: lines are processed as it goes.
+   * With `reuse`, every piece is a view of one buffer that the next piece overwrites (nothing
+   * left for the garbage collector): for a caller that is done with a piece before the next.
    */
-  *pushPieces(chunk) {
+  *pushPieces(chunk, { reuse = false } = {}) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const cut = bytes.lastIndexOf(NEWLINE);
     if (cut < 0) {
@@ -257,7 +310,7 @@ export class FlowEngine {
       const first = Buffer.concat([this.pending, bytes.subarray(0, nl + 1)]);
       this.pending = null;
       start = nl + 1;
-      yield this.#process(first);
+      yield this.#process(first, reuse);
     }
     while (start <= cut) {
       let end = cut + 1;
@@ -265,7 +318,7 @@ export class FlowEngine {
         const nl = bytes.lastIndexOf(NEWLINE, start + INPUT_PIECE - 1);
         end = nl >= start ? nl + 1 : bytes.indexOf(NEWLINE, start + INPUT_PIECE) + 1; // one long line
       }
-      const out = this.#process(bytes.subarray(start, end));
+      const out = this.#process(bytes.subarray(start, end), reuse);
       start = end;
       yield out;
     }
@@ -291,10 +344,14 @@ export class FlowEngine {
     return concat(this.flushPieces());
   }
 
-  /** Reports every open flow with end reason forced_end, yielding the NDJSON in pieces of about OUTPUT_PIECE bytes. */
-  *flushPieces() {
+  /**
+   * Reports every open flow with end reason forced_end, yielding the NDJSON in pieces of about
+   * OUTPUT_PIECE bytes; `reuse` as for pushPieces().
+   */
+  *flushPieces({ reuse = false } = {}) {
+    const take = reuse ? (len) => this.#outputReused(len) : (len) => this.#output(len);
     do {
-      yield this.#stateful(() => this.#output(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE))), ['s'], () => EMPTY);
+      yield this.#stateful(() => take(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE))), ['s'], () => EMPTY);
     } while (this.x.node_flush_more() === 1);
   }
 
@@ -327,7 +384,9 @@ export class FlowEngine {
    * unfinished last line is not part of it: hosts keep their own input position.
    */
   snapshot() {
-    return this.#output(this.#call(() => this.x.node_snapshot()));
+    const parts = [];
+    for (const piece of this.#snapshotPieces()) parts.push(Buffer.from(piece)); // copied before the next overwrites it
+    return Buffer.concat(parts);
   }
 
   /**
@@ -352,6 +411,8 @@ export class FlowEngine {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The checkpoint after a trap while one was being written (see #checkpointNow). */
+const LOST = Buffer.alloc(0);
 
 /**
  * Input bytes per module call, and output bytes per flush call: what one call writes, and so

@@ -309,7 +309,8 @@ class LiveRun {
     }
     // copy: `bytes` may be a view of a reused read buffer
     this.partial = cut + 1 < bytes.length ? Buffer.from(bytes.subarray(cut + 1)) : EMPTY;
-    for (const piece of this.engine.pushPieces(bytes.subarray(0, cut + 1))) await this.#emit(piece);
+    // reused pieces: the sink is done with each before the next (no garbage per piece)
+    for (const piece of this.engine.pushPieces(bytes.subarray(0, cut + 1), { reuse: true })) await this.#emit(piece);
     this.#noteLine();
   }
 
@@ -394,7 +395,7 @@ class LiveRun {
     }
     if (this.o.statePath) await this.checkpoint();
     this.input.close();
-    for (const piece of this.engine.flushPieces()) await this.#emit(piece);
+    for (const piece of this.engine.flushPieces({ reuse: true })) await this.#emit(piece);
     if (this.o.stats) {
       const stats = this.engine.stats();
       await this.#emit(this.input.decorateStats ? this.input.decorateStats(stats) : stats);

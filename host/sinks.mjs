@@ -1,6 +1,7 @@
 // Where the CLI's NDJSON goes. Every sink has the same three calls, so the readers (batch and
 // follow) do not care whether records go to stdout or to Elasticsearch:
 //   write(buf)  queues records; resolves when there is room again (back-pressure on the input)
+//               and the sink no longer needs buf (callers overwrite it: reused engine pieces)
 //   barrier()   resolves once everything written so far has been delivered; a checkpoint waits
 //               for it, so a state file never points past records that could still be lost
 //   close()     delivers what is left and releases the destination
@@ -18,11 +19,16 @@ export class StreamSink {
     stream.on('error', this.onError);
   }
 
-  /** Queues bytes; waits while the stream's buffer is full so memory stays bounded. */
+  /**
+   * Queues bytes; waits while the stream's buffer is full so memory stays bounded. Once it
+   * resolves the stream is done with `buf`, which the caller may then overwrite (the CLI's
+   * pieces are views of one reused buffer).
+   */
   async write(buf) {
     if (this.error) throw this.error;
     if (buf.length === 0) return;
     if (!this.stream.write(buf)) await this.#wait((done) => this.stream.once('drain', done), (done) => this.stream.off('drain', done));
+    else if (this.stream.writableLength > 0) await this.barrier(); // queued under the high-water mark: still holds buf
   }
 
   // Waits for `on(done)`, an error, or abort(), whichever comes first.

@@ -5,7 +5,7 @@ import { SLOT_SIZE } from "../flows/flowtable";
 import { hashBytes } from "../flows/intern";
 import { DATE_CONTEXT_SIZE } from "../parse/line";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
-import { writeSnapshot, restoreSnapshot, snapshotError } from "../snapshot";
+import { writeSnapshot, writeSnapshotSome, snapshotCancel, snapshotSize, snapshotUnderWay, restoreSnapshot, snapshotError } from "../snapshot";
 import { DEFAULTS, feed, init, take } from "./support";
 
 const BUF = memory.data(2048);
@@ -394,5 +394,91 @@ describe("the packet hash key", () => {
     expect<u64>(load<u64>(packetKeyPtr(), 8)).toBe(0xfedcba9876543210);
     flushAll();
     expect<i32>(take().split('"record_type":"flow"').length - 1).toBe(5);
+  });
+});
+
+/** The blob taken in pieces of at most about `limit` bytes, copied out as they come. */
+function snapshotInPieces(limit: i32): Blob {
+  let p = heap.alloc(0);
+  let n: usize = 0;
+  let pieces = 0;
+  let size: usize = 0;
+  do {
+    outReset(MODE_NDJSON);
+    const done = writeSnapshotSome(limit);
+    if (pieces == 0) size = snapshotSize();
+    const len = <usize>outLen();
+    p = heap.realloc(p, n + len);
+    memory.copy(p + n, outPtr(), len);
+    n += len;
+    pieces++;
+    expect<bool>(snapshotUnderWay()).toBe(!done);
+  } while (snapshotUnderWay());
+  outReset(MODE_NDJSON);
+  lastPieces = pieces;
+  expect<usize>(size).toBe(n); // known from the first piece
+  return new Blob(p, n);
+}
+
+let lastPieces = 0;
+
+/** Router traffic that leaves open flows, packets waiting for their other line, and a fragment. */
+function routerState(): void {
+  init('{"device":"router"}');
+  traffic();
+  feed("03/03/2024 11:00:03.000000 em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 60 -S K-S IN");
+  feed("03/03/2024 11:00:03.000010 em0 @0:7 p 10.0.0.5 -> 93.184.216.35 PR icmp len 20 84 icmp echo/0 K-S IN");
+  feed("03/03/2024 11:00:03.000020 em0 @0:10 p 10.0.0.6 -> 10.9.0.1 PR udp len 20 (596) (frag 48879:576@1480) K-F IN");
+  take();
+}
+
+describe("writeSnapshotSome", () => {
+  it("pieces of one record each add up to exactly the one-call blob", () => {
+    routerState();
+    const whole = snapshot();
+    const cut = snapshotInPieces(1);
+    expect<usize>(cut.len).toBe(whole.len);
+    expect<i32>(memory.compare(cut.ptr, whole.ptr, whole.len)).toBe(0);
+    // header, then names, hosts + flows, packets and the fragment each in pieces of their own
+    expect<bool>(lastPieces > 10).toBe(true);
+  });
+  it("a large limit writes the blob in one piece", () => {
+    routerState();
+    const whole = snapshot();
+    const once = snapshotInPieces(1 << 20);
+    expect<i32>(lastPieces).toBe(1);
+    expect<i32>(memory.compare(once.ptr, whole.ptr, whole.len)).toBe(0);
+  });
+  it("a piece stops at the first record boundary past the limit", () => {
+    routerState();
+    outReset(MODE_NDJSON);
+    expect<bool>(writeSnapshotSome(FIXED as i32 + 1)).toBe(false);
+    // the fixed part, then one name at most (names are short)
+    expect<bool>(<usize>outLen() > FIXED).toBe(true);
+    expect<bool>(<usize>outLen() < FIXED + 64).toBe(true);
+    snapshotCancel();
+  });
+  it("the limit counts from where the piece starts, after output already written", () => {
+    routerState();
+    const whole = snapshot();
+    outReset(MODE_NDJSON);
+    writeStats();
+    const before = <usize>outLen();
+    let pieces = 0;
+    while (!writeSnapshotSome(1)) pieces++;
+    expect<bool>(pieces > 10).toBe(true);
+    expect<usize>(<usize>outLen() - before).toBe(whole.len);
+    expect<i32>(memory.compare(outPtr() + before, whole.ptr, whole.len)).toBe(0);
+  });
+  it("cancelled half-way, the next snapshot starts from the beginning and restores", () => {
+    routerState();
+    outReset(MODE_NDJSON);
+    writeSnapshotSome(FIXED as i32 + 1);
+    snapshotCancel();
+    expect<bool>(snapshotUnderWay()).toBe(false);
+    const b = snapshotInPieces(200);
+    expect<u64>(load<u64>(b.ptr)).toBe(0x50414e5346504d49);
+    init('{"device":"router"}');
+    expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(true);
   });
 });

@@ -13,6 +13,10 @@
 //   node_stats()      → one stats record.
 //   node_snapshot()   → the engine state as a binary blob (snapshot.ts); node_restore(n) loads
 //                       one from the input buffer (-1 and a message if it is corrupt/foreign).
+//   node_snapshot_some(limit) → the next piece of the blob, about `limit` bytes; while
+//                       node_snapshot_more() is 1 the next call takes the piece after it. The
+//                       pieces in order are node_snapshot()'s blob; any other call drops the rest.
+//                       node_snapshot_size() is the whole blob's length from the first piece on.
 // Output of a call is valid until the next call. Memory may grow during any call, so the host
 // re-creates its views of memory.buffer after each one.
 
@@ -20,7 +24,16 @@ import { applyConfig, configError } from "../config";
 import { advanceClock, engineClock, engineInit, flushSome, processLine, writeStats } from "../engine";
 import { MODE_NDJSON, outLen, outPtr, outReset, putJsonText } from "../records/output";
 import { findByte } from "../parse/line";
-import { restoreSnapshot, snapshotError, writeSnapshot } from "../snapshot";
+import { restoreSnapshot, snapshotCancel, snapshotError, snapshotSize, snapshotUnderWay, writeSnapshot, writeSnapshotSome } from "../snapshot";
+
+/**
+ * Starts a call that is not the next snapshot piece: a snapshot under way is dropped, since
+ * this call may change the state its cursors point into.
+ */
+function begin(): void {
+  snapshotCancel();
+  outReset(MODE_NDJSON);
+}
 
 let input: usize = 0;
 let inputCap: usize = 0;
@@ -38,7 +51,7 @@ export function node_input(n: i32): usize {
 
 /** Applies the JSON configuration in the input buffer and resets the engine. */
 export function node_configure(n: i32): i32 {
-  outReset(MODE_NDJSON);
+  begin();
   const text = String.UTF8.decodeUnsafe(input, <usize>n);
   if (!applyConfig(text)) {
     const msg = String.UTF8.encode(configError());
@@ -53,7 +66,7 @@ export function node_configure(n: i32): i32 {
 /** Processes n bytes of whole lines from the input buffer; returns the output length. */
 export function node_process(n: i32): i32 {
   __collect(); // a safe point; the engine allocates nothing managed, so this is nearly free
-  outReset(MODE_NDJSON);
+  begin();
   let p = input;
   const end = input + <usize>n;
   while (p < end) {
@@ -66,7 +79,7 @@ export function node_process(n: i32): i32 {
 
 /** Moves the event clock to t (µs since the epoch) and reports flows that expired. */
 export function node_advance(t: i64): i32 {
-  outReset(MODE_NDJSON);
+  begin();
   advanceClock(t);
   return outLen();
 }
@@ -75,7 +88,7 @@ let flushLeft = false;
 
 /** Reports open flows (forced_end) until the output holds `limit` bytes; returns its length. */
 export function node_flush_some(limit: i32): i32 {
-  outReset(MODE_NDJSON);
+  begin();
   flushLeft = !flushSome(limit);
   return outLen();
 }
@@ -87,7 +100,7 @@ export function node_flush_more(): i32 {
 
 /** Writes the stats record. */
 export function node_stats(): i32 {
-  outReset(MODE_NDJSON);
+  begin();
   writeStats();
   return outLen();
 }
@@ -109,9 +122,29 @@ export function out_len(): i32 {
 
 /** Writes the engine state as a versioned binary blob (the output); returns its length. */
 export function node_snapshot(): i32 {
-  outReset(MODE_NDJSON);
+  begin();
   writeSnapshot();
   return outLen();
+}
+
+/**
+ * Writes the next piece of the state blob, stopping between records once the output holds
+ * `limit` bytes (a table's state never needs an output buffer its size); returns its length.
+ */
+export function node_snapshot_some(limit: i32): i32 {
+  outReset(MODE_NDJSON);
+  writeSnapshotSome(limit < 1 ? 1 : limit);
+  return outLen();
+}
+
+/** 1 while the snapshot started by node_snapshot_some has pieces left. */
+export function node_snapshot_more(): i32 {
+  return snapshotUnderWay() ? 1 : 0;
+}
+
+/** Length of the whole blob that node_snapshot_some is writing (from its first piece on). */
+export function node_snapshot_size(): i32 {
+  return <i32>snapshotSize();
 }
 
 /**
@@ -119,7 +152,7 @@ export function node_snapshot(): i32 {
  * (records of flows that no longer fit the table, usually 0), or -1 with the reason as output.
  */
 export function node_restore(n: i32): i32 {
-  outReset(MODE_NDJSON);
+  begin();
   if (!restoreSnapshot(input, <usize>n)) {
     const msg = String.UTF8.encode(snapshotError());
     putJsonText(changetype<usize>(msg), <usize>msg.byteLength);
