@@ -20,7 +20,7 @@
 //  ..  flows: raw Flow slots, host by host, timer class by timer class, each list in order
 //  ..  u32 count, then PAIR_RECORD bytes per packet whose lines may still come (pairing.ts),
 //      oldest first: fingerprint (host as a name id), time, flow (its ordinal in the blob),
-//      positions, chains, interfaces (name ids)
+//      positions, waits, interfaces (name ids)
 //  ..  u32 count, then DATAGRAM_RECORD bytes per datagram waiting for a fragment (fragments.ts)
 //  ..  u32 FNV-1a checksum of everything before it
 //
@@ -266,7 +266,7 @@ function writePairs(until: i32): bool {
     store<i64>(p, e.timeUs, 48);
     store<u32>(p, ordinalOf(ordinals, e.flowSlot, e.flowGen), 56);
     store<u8>(p, e.filled, 60);
-    store<u8>(p, e.chains, 61);
+    store<u8>(p, e.waits, 61);
     store<u8>(p, e.counted, 62);
     store<u8>(p, e.first, 63);
     store<u16>(p, e.inIf, 64);

@@ -7,8 +7,8 @@
 //   3. a generated router log (every forwarded packet IN and OUT, L lines, three firewalls in
 //      one relayed stream: host-test/lib/generator.mjs --mode router) through the CLI and the
 //      engine, beside the plain log in the same run
-//   4. what pairing costs a host log: the plain log in-process with pair_window 0 (pairing
-//      off) beside the default
+//   4. what pairing costs a host log: the plain log with pairing off (pair_window 0) run right
+//      beside the default, through the CLI and in-process, the ratio taken pair by pair
 //   5. bytes of linear memory per tracked flow (measured from memory growth)
 //   6. every bench/*.bench.mjs (e.g. the Fluent Bit entry point; instruction counts per line
 //      under valgrind, repeatable where seconds are not) via its run()
@@ -101,15 +101,22 @@ async function main() {
     const rcli = [];
     const rinproc = [];
     const nopair = [];
+    const cliNopair = [];
+    const cliArgs = (f, ...more) => [join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', ...more, f];
     engineRun(buf.subarray(0, 8 << 20), config); // warm-up
     for (let i = 0; i < RUNS; i++) {
-      // interleaved, so load on the machine hits every variant alike
-      cli.push(await runNode([join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', file], { stdout: 'null' }));
-      inproc.push(engineRun(buf, config).seconds);
+      // interleaved, so load on the machine hits every variant alike; pairing on and off side
+      // by side, in turns first, so each pair of runs gives a ratio under the same load
+      const cliPair = [
+        async () => cli.push(await runNode(cliArgs(file), { stdout: 'null' })),
+        async () => cliNopair.push(await runNode(cliArgs(file, '--pair-window', '0'), { stdout: 'null' })),
+      ];
+      for (const run of i % 2 ? cliPair.reverse() : cliPair) await run();
+      const inPair = [() => inproc.push(engineRun(buf, config).seconds), () => nopair.push(engineRun(buf, { ...config, pair_window: 0 }).seconds)];
+      for (const run of i % 2 ? inPair.reverse() : inPair) run();
       cat.push(await runNode(['-e', `const fs=require('fs');const s=fs.createReadStream(${JSON.stringify(file)},{highWaterMark:1<<20});s.on('data',()=>{})`]));
-      rcli.push(await runNode([join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', rfile], { stdout: 'null' }));
+      rcli.push(await runNode(cliArgs(rfile), { stdout: 'null' }));
       rinproc.push(engineRun(rbuf, config).seconds);
-      nopair.push(engineRun(buf, { ...config, pair_window: 0 }).seconds);
     }
     const out = engineRun(buf, config).outBytes;
     console.log(`\nCLI end to end (node host/cli.mjs FILE > /dev/null), median of ${RUNS}:`);
@@ -121,8 +128,10 @@ async function main() {
     console.log(`\nrouter log (device auto: IN/OUT and L lines paired), median of ${RUNS}:`);
     console.log(`  CLI end to end   ${fmt(rlines / median(rcli))} lines/s   (${median(rcli).toFixed(3)} s; plain log beside it: ${fmt(lines / median(cli))} lines/s)`);
     console.log(`  engine in-process ${fmt(rlines / median(rinproc))} lines/s   (${median(rinproc).toFixed(3)} s; plain log: ${fmt(lines / median(inproc))} lines/s)`);
-    console.log(`pairing on the plain log: in-process ${fmt(lines / median(inproc))} lines/s with it, ${fmt(lines / median(nopair))} with pair_window 0;` +
-      ` time ratio ${(median(inproc) / median(nopair)).toFixed(3)}`);
+    const ratios = (a, b) => median(a.map((x, i) => x / b[i])).toFixed(3);
+    console.log(`pairing on the plain log (what device auto costs a log with nothing to pair; time ratio = median of ${RUNS} side-by-side pairs):`);
+    console.log(`  CLI end to end    ${fmt(lines / median(cli))} lines/s with it, ${fmt(lines / median(cliNopair))} with --pair-window 0: time ratio ${ratios(cli, cliNopair)}`);
+    console.log(`  engine in-process ${fmt(lines / median(inproc))} lines/s with it, ${fmt(lines / median(nopair))} with pair_window 0: time ratio ${ratios(inproc, nopair)}`);
     console.log(`\nlinear memory per tracked flow: ${memoryPerFlow().toFixed(1)} bytes (slot + index share, from memory growth between capacities 65,536 and 524,288)`);
 
     const extra = readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.bench.mjs')).sort();

@@ -28,15 +28,15 @@
 // sequence number.
 //
 //   entries ┌───────────────────────────────── PairEntry × RING ─────────────────────────────┐
-//           │ fingerprint (48) │ time │ flow slot, generation │ positions, chains, ifs │ hash, seq │
+//           │ fingerprint (48) │ time │ flow slot, generation │ positions, waits, ifs │ hash, seq │
 //   buckets ┌── slot × SLOTS (u32: tag << 20 | seq & SEQ_MASK) ──┐ × BUCKETS, cursors: u8 × BUCKETS
 //
-// A packet's `chains` bits say which lines it still waits for:
+// A packet's `waits` bits say which lines it still waits for:
 //
-//   CHAIN_IN_DEC   an ingress decision (an `L` waiting for its decision, or a router's egress
+//   WAIT_IN_DEC   an ingress decision (an `L` waiting for its decision, or a router's egress
 //                  line waiting for its ingress one)
-//   CHAIN_OUT_DEC  the same for egress decisions
-//   CHAIN_L        an `L` line
+//   WAIT_OUT_DEC  the same for egress decisions
+//   WAIT_L        an `L` line
 //
 // Why this shape: most lines pair with nothing (every line of a host that logs each packet
 // once), yet each must be looked up and remembered, so pairing is paid on every line of a log
@@ -46,7 +46,7 @@
 // its ring slot, and one slot write. A new packet takes its bucket's slots in turn (the
 // bucket's cursor), so the slot it takes held the bucket's oldest packet, and nothing is ever
 // unlinked: a packet the ring has overwritten is stale by its sequence number alone, and one
-// that waits for nothing more is passed over by its `chains`. Among packets with the same
+// that waits for nothing more is passed over by its `waits`. Among packets with the same
 // fingerprint (the pure ACKs of a bulk transfer) the oldest with the position free wins, by
 // sequence number. Nothing is allocated after pairInit.
 //
@@ -94,13 +94,13 @@ import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
 // @ts-ignore: decorator
 @inline const OUT_SIDE: u8 = 12;
 
-// what a packet still waits for (bits of PairEntry.chains)
+// what a packet still waits for (bits of PairEntry.waits)
 // @ts-ignore: decorator
-@inline const CHAIN_IN_DEC: u8 = 1;
+@inline const WAIT_IN_DEC: u8 = 1;
 // @ts-ignore: decorator
-@inline const CHAIN_OUT_DEC: u8 = 2;
+@inline const WAIT_OUT_DEC: u8 = 2;
 // @ts-ignore: decorator
-@inline const CHAIN_L: u8 = 4;
+@inline const WAIT_L: u8 = 4;
 
 // fingerprint flags (PairEntry.keyFlags)
 // @ts-ignore: decorator
@@ -115,7 +115,7 @@ import { DEVICE_HOST, DEVICE_ROUTER, Observer } from "./observers";
  * One packet seen in the last RING lines.
  *
  *   0 src (16)  16 dst (16)  32 sport dport proto keyFlags host   40 plen|flags<<24  44 count
- *   48 time   56 flow slot, generation   64 filled chains inIf outIf   70 counted first
+ *   48 time   56 flow slot, generation   64 filled waits inIf outIf   70 counted first
  *   72 hash   76 seq
  */
 @unmanaged
@@ -141,8 +141,8 @@ export class PairEntry {
   flowGen: u32;
   /** POS_* taken. */
   filled: u8;
-  /** CHAIN_* bits: the lines it still waits for; 0 once out of the index. */
-  chains: u8;
+  /** WAIT_* bits: the lines it still waits for; 0 once none (or pushed out of the index). */
+  waits: u8;
   /** Interfaces of the ingress and egress lines (intern.ts ids). */
   inIf: u16;
   outIf: u16;
@@ -214,7 +214,7 @@ export function pairFingerprint(
   keyHash: u32, srcIsA: bool,
 ): void {
   const e = pairAt(seqNext & (RING - 1));
-  e.chains = 0; // its packet is RING old: no line can take it any more (snapshots skip it)
+  e.waits = 0; // its packet is RING old: no line can take it any more (snapshots skip it)
   fp = changetype<usize>(e);
   store<u64>(fp, load<u64>(src));
   store<u64>(fp, load<u64>(src, 8), 8);
@@ -333,17 +333,17 @@ function consider(s: usize, pos: u8, ifId: u16, t: i64, window: i64, h: Observer
   const age = slotAge(slot);
   if (!live(age) || age <= bestAge) return;
   const e = pairAt(slot & (RING - 1));
-  if (e.seq != seqNext - age || (e.chains & waitOf(pos)) == 0 || e.hash != fpHash) return;
+  if (e.seq != seqNext - age || (e.waits & waitOf(pos)) == 0 || e.hash != fpHash) return;
   const dt = t - e.timeUs;
   if (dt > window || dt < -window || !sameFingerprint(e) || !compatible(e, pos, ifId, h)) return;
   best = s;
   bestAge = age;
 }
 
-/** The wait (CHAIN_*) a line at `pos` ends. */
+/** The wait (WAIT_*) a line at `pos` ends. */
 // @ts-ignore: decorator
 @inline function waitOf(pos: u8): u8 {
-  return (pos & (POS_IN_L | POS_OUT_L)) != 0 ? CHAIN_L : (pos == POS_IN_DEC ? CHAIN_IN_DEC : CHAIN_OUT_DEC);
+  return (pos & (POS_IN_L | POS_OUT_L)) != 0 ? WAIT_L : (pos == POS_IN_DEC ? WAIT_IN_DEC : WAIT_OUT_DEC);
 }
 
 /** Packet e takes the line at `pos` on interface ifId. */
@@ -355,8 +355,8 @@ function take(e: PairEntry, pos: u8, ifId: u16, h: Observer): void {
   // One wait serves both `L` positions: on a host that may route, a packet whose decision
   // came first (a relay swapped it with its `L`) still waits for its egress `L`.
   const bothL = (e.filled & (POS_IN_L | POS_OUT_L)) == (POS_IN_L | POS_OUT_L);
-  if (c != CHAIN_L || bothL || h.device == DEVICE_HOST) {
-    e.chains &= ~c; // at 0 it stays in its slot: a line that finds it there passes it over
+  if (c != WAIT_L || bothL || h.device == DEVICE_HOST) {
+    e.waits &= ~c; // at 0 it stays in its slot: a line that finds it there passes it over
   }
   if (inSide) e.inIf = ifId;
   else e.outIf = ifId;
@@ -411,12 +411,12 @@ function remember(pos: u8, ifId: u16, t: i64, h: Observer, b: usize, n: u32): vo
   e.outIf = (pos & IN_SIDE) != 0 ? 0 : ifId;
   e.hash = fpHash;
   const waits = load<u8>(WAITS + <usize>pos + (h.device != DEVICE_HOST ? 16 : 0));
-  e.chains = waits;
+  e.waits = waits;
   if (waits != 0) index(e, b, n);
 }
 
 /**
- * What a new packet waits for (CHAIN_*), by its line's position (POS_*), plus 16 on a host that
+ * What a new packet waits for (WAIT_*), by its line's position (POS_*), plus 16 on a host that
  * may route (not device host; auto: it may turn out to be a router):
  *
  *   `L` line      its decision; on a host that may route, the other side's decision and `L` too
@@ -424,9 +424,9 @@ function remember(pos: u8, ifId: u16, t: i64, h: Observer, b: usize, n: u32): vo
  *                 decision too
  */
 const WAITS: usize = memory.data<u8>([
-  0, CHAIN_IN_DEC, CHAIN_L, 0, CHAIN_OUT_DEC, 0, 0, 0, CHAIN_L, 0, 0, 0, 0, 0, 0, 0,
-  0, CHAIN_IN_DEC | CHAIN_OUT_DEC | CHAIN_L, CHAIN_OUT_DEC | CHAIN_L, 0, CHAIN_OUT_DEC | CHAIN_IN_DEC | CHAIN_L, 0, 0, 0,
-  CHAIN_IN_DEC | CHAIN_L, 0, 0, 0, 0, 0, 0, 0,
+  0, WAIT_IN_DEC, WAIT_L, 0, WAIT_OUT_DEC, 0, 0, 0, WAIT_L, 0, 0, 0, 0, 0, 0, 0,
+  0, WAIT_IN_DEC | WAIT_OUT_DEC | WAIT_L, WAIT_OUT_DEC | WAIT_L, 0, WAIT_OUT_DEC | WAIT_IN_DEC | WAIT_L, 0, 0, 0,
+  WAIT_IN_DEC | WAIT_L, 0, 0, 0, 0, 0, 0, 0,
 ]);
 
 /** The packet pairLine just remembered was counted in flow (slot, generation), its first if `first`. */
@@ -454,7 +454,7 @@ function index(e: PairEntry, b: usize, n: u32): void {
 /** A full bucket's oldest packet leaves the index: it stops waiting (snapshots skip it). */
 function pushOut(slot: u32): void {
   const e = pairAt(slot & (RING - 1));
-  if (e.seq == seqNext - slotAge(slot)) e.chains = 0;
+  if (e.seq == seqNext - slotAge(slot)) e.waits = 0;
 }
 
 /** The ring index the next new packet takes (snapshots write the ring oldest first from it). */
@@ -470,7 +470,7 @@ function sameFingerprint(e: PairEntry): bool {
 
 /** True if the packet in ring slot i still has a position a line may take (snapshots). */
 export function pairOpen(i: u32): bool {
-  return pairAt(i).chains != 0;
+  return pairAt(i).waits != 0;
 }
 
 /**
@@ -480,7 +480,7 @@ export function pairOpen(i: u32): bool {
  * newest, so sequence numbers keep their order.
  */
 export function pairRestoreEntry(
-  p: usize, host: u32, keyHash: u32, srcIsA: bool, t: i64, flowSlot: u32, flowGen: u32, filled: u8, chains: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
+  p: usize, host: u32, keyHash: u32, srcIsA: bool, t: i64, flowSlot: u32, flowGen: u32, filled: u8, waits: u8, counted: u8, first: u8, inIf: u16, outIf: u16,
 ): void {
   const e = pairAt(seqNext & (RING - 1));
   memory.copy(changetype<usize>(e), p, 48);
@@ -496,6 +496,6 @@ export function pairRestoreEntry(
   e.first = first;
   e.inIf = inIf;
   e.outIf = outIf;
-  e.chains = chains;
-  if (chains != 0) index(e, buckets + (<usize>bucketIndex(e.hash) << (SLOTS_BITS + 2)), bucketIndex(e.hash));
+  e.waits = waits;
+  if (waits != 0) index(e, buckets + (<usize>bucketIndex(e.hash) << (SLOTS_BITS + 2)), bucketIndex(e.hash));
 }
