@@ -65,7 +65,7 @@ function pass(options, configJson, records, encode) {
   const t0 = process.hrtime.bigint();
   for (const r of records) {
     const res = encode ? f.call('fw.ipmon', r.sec, r.nsec, r.body) : f.callRaw('fw.ipmon', r.sec, r.nsec, r.json);
-    if (res.status === 'record') out += res.body.records.length;
+    if (res.status === 'record') out += res.records.length;
     else if (res.status !== 'drop') throw new Error(`filter ${options.functionName ?? 'filter_ipmon_flow'}: ${res.status} ${res.error ?? ''}`);
   }
   const ns = Number(process.hrtime.bigint() - t0);

@@ -1,13 +1,20 @@
 -- ipmon-flow: turn the wasm filter's envelope {"records":[r1, r2, ...]} into one record each.
 --
--- Fluent Bit's wasm filter can return only one record per call (fluent-bit-wasm.md §1.2), so the
--- module packs every record that became due into one envelope; a lua filter may return a table
--- of records, which Fluent Bit emits one by one. Return code 2 keeps each record's timestamp
--- (the time of the log line or heartbeat that made it due).
+-- Fluent Bit's wasm filter can return only one record per call (fluent-bit-wasm.md §1.2), so when
+-- several records became due in one call the module packs them into one envelope (marked
+-- "ipmon_envelope":"1"); a lua filter may return a table of records, which Fluent Bit emits one
+-- by one. Return code 2 keeps each record's timestamp (the time of the log line or heartbeat that
+-- made it due). The shipped configs hand it only envelopes, retagged by rewrite_tag:
+--
+--   [FILTER]
+--       Name          rewrite_tag
+--       Match         fw.*
+--       Rule          $ipmon_envelope ^1$ split.ipmon false
+--       Emitter_Name  ipmon_envelopes
 --
 --   [FILTER]
 --       Name    lua
---       Match   fw.*
+--       Match   split.*
 --       Script  /opt/ipmon-flow/split.lua
 --       Call    split_records
 --

@@ -185,7 +185,7 @@ describe('module ABI for Fluent Bit', () => {
     assertHealthy(wasm);
   });
 
-  test('everything due comes back as one envelope object, and split.lua makes one record of each', () => {
+  test('several records due come back as one envelope object, and split.lua makes one record of each', () => {
     const pipe = new FluentBitPipeline();
     pipe.push('fw.tick', WALL0, tick({ year: 2026 }));
     for (let i = 0; i < 5; i++) {
@@ -193,12 +193,24 @@ describe('module ABI for Fluent Bit', () => {
     }
     const r = pipe.wasm.call('fw.tick', WALL0 / SEC + 1, 0, tick('flush'));
     assert.equal(r.status, 'record');
-    assert.deepEqual(Object.keys(r.body), ['records']);
-    assert.equal(r.body.records.length, 5);
+    assert.deepEqual(Object.keys(r.body), ['records', 'ipmon_envelope']);
+    assert.equal(r.body.ipmon_envelope, '1', 'the marker rewrite_tag routes on (a string: its rules match no arrays)');
+    assert.equal(r.records.length, 5);
     const out = pipe.lua.filter('fw.tick', WALL0 / SEC + 1, r.body);
     assert.equal(out.length, 5);
-    assert.deepEqual(out.map((o) => o.body), r.body.records);
+    assert.deepEqual(out.map((o) => o.body), r.records);
     assert.ok(out.every((o) => o.time === WALL0 / SEC + 1), 'the timestamp is kept (return code 2)');
+  });
+
+  test('one record due comes back as it is, not wrapped', () => {
+    const pipe = new FluentBitPipeline();
+    pipe.push('fw.tick', WALL0, tick({ year: 2026 }));
+    pipe.push('fw.ipmon', WALL0, { log: '28/11/2026 10:00:00.000001 xl0 @0:1 p 10.0.0.1,1234 -> 192.0.2.1,53 PR udp len 20 60 OUT' });
+    const r = pipe.wasm.call('fw.tick', WALL0 / SEC + 1, 0, tick('flush'));
+    assert.equal(r.status, 'record');
+    assert.equal(r.body.ipmon.record_type, 'flow');
+    assert.equal(r.body.records, undefined);
+    assert.deepEqual(pipe.lua.filter('fw.tick', WALL0 / SEC + 1, r.body).map((o) => o.body), [r.body]);
   });
 
   test('split.lua passes records that are not envelopes through untouched', () => {
@@ -437,7 +449,7 @@ describe('configuration through the heartbeat record', () => {
       const r = wasm.call('fw.ipmon', WALL0 / SEC, 0, { log: text });
       if (r.status === 'record') {
         first = i;
-        records = r.body.records.length;
+        records = r.records.length;
       } else {
         held += 12 + text.length; // what the hold keeps per line
       }
@@ -539,7 +551,7 @@ describe('malformed records get a defined result and never trap', () => {
         assert.ok(r.status === 'drop' || r.status === 'record', r.status);
       } else {
         assert.equal(r.status, 'record');
-        const [rec] = r.body.records;
+        const [rec] = r.records;
         assert.equal(rec.ipmon.record_type, 'rejected');
         assert.equal(rec.ipmon.reason, reason);
         assert.equal(rec.ipmon.record_bytes, bytes.length);
@@ -556,14 +568,14 @@ describe('malformed records get a defined result and never trap', () => {
     wasm.call('fw.tick', 1, 0, tick());
     const raw = '{"l\\u006fg":"caf\\u00e9 \\u2603 \\ud83d\\ude00 \\"q\\" back\\\\slash \\ud800 end\\/"}';
     const r = wasm.callRaw('fw.ipmon', 2, 0, Buffer.from(raw));
-    assert.equal(r.body.records[0].message, 'café ☃ 😀 "q" back\\slash \ufffd end/');
+    assert.equal(r.records[0].message, 'café ☃ 😀 "q" back\\slash \ufffd end/');
   });
 
   test('the same text with json.escape_unicode off (raw UTF-8 in, §1.1)', () => {
     const wasm = new WasmFilter({ escapeUnicode: false });
     wasm.call('fw.tick', 1, 0, tick());
     const r = wasm.call('fw.ipmon', 2, 0, { log: 'café ☃ 😀' });
-    assert.equal(r.body.records[0].message, 'café ☃ 😀');
+    assert.equal(r.records[0].message, 'café ☃ 😀');
   });
 
   test('invalid UTF-8 in a string (msgpack bytes) comes out as valid JSON', () => {
@@ -572,7 +584,7 @@ describe('malformed records get a defined result and never trap', () => {
       wasm.call('fw.tick', 1, 0, tick());
       const r = wasm.call('fw.ipmon', 2, 0, { log: Buffer.from([0x41, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x42, 0xe2]) });
       assert.equal(r.status, 'record');
-      assert.equal(r.body.records[0].ipmon.record_type, 'unparsed');
+      assert.equal(r.records[0].ipmon.record_type, 'unparsed');
       assertHealthy(wasm);
     }
   });
@@ -582,12 +594,12 @@ describe('malformed records get a defined result and never trap', () => {
     wasm.call('fw.tick', 1, 0, tick());
     const big = 'x'.repeat(5 << 20);
     let r = wasm.call('fw.ipmon', 2, 0, { log: big });
-    assert.equal(r.body.records[0].ipmon.reason, 'too_long');
+    assert.equal(r.records[0].ipmon.reason, 'too_long');
     assert.ok(r.text.length < 2000, 'the rejected record quotes only the start');
     r = wasm.call('fw.ipmon', 3, 0, { other: big, log: LINE });
     assert.equal(r.status, 'drop', 'the line is used, the big field skipped');
     r = wasm.call('fw.ipmon', 4, 0, { other: big });
-    assert.equal(r.body.records[0].ipmon.reason, 'missing_key');
+    assert.equal(r.records[0].ipmon.reason, 'missing_key');
     assertHealthy(wasm);
   });
 
@@ -598,7 +610,7 @@ describe('malformed records get a defined result and never trap', () => {
     const raw = '{"deep":' + '['.repeat(depth) + '"]"' + ']'.repeat(depth) + ',"log":"' + LINE + '"}';
     assert.equal(wasm.callRaw('fw.ipmon', 2, 0, Buffer.from(raw)).status, 'drop');
     const unbalanced = '{"deep":' + '{'.repeat(depth) + '}';
-    assert.equal(wasm.callRaw('fw.ipmon', 3, 0, Buffer.from(unbalanced)).body.records[0].ipmon.reason, 'not_json');
+    assert.equal(wasm.callRaw('fw.ipmon', 3, 0, Buffer.from(unbalanced)).records[0].ipmon.reason, 'not_json');
     assertHealthy(wasm);
   });
 
@@ -646,7 +658,7 @@ describe('malformed records get a defined result and never trap', () => {
       }
       const r = wasm.callRaw('fw.ipmon', 10 + i, 0, m);
       assert.ok(r.status === 'record' || r.status === 'drop', `${r.status} for ${m.toString('latin1')}`);
-      if (r.status === 'record') assert.ok(Array.isArray(r.body.records) && r.body.records.length > 0);
+      if (r.status === 'record') assert.ok(Array.isArray(r.records) && r.records.length > 0);
     }
     assertHealthy(wasm);
   });
@@ -672,10 +684,10 @@ test('linear memory stays flat over 1M records (copies through malloc/free)', ()
       : `${ts} em0 @0:1 p 10.${(f >> 16) & 255}.${(f >> 8) & 255}.${f & 255},${1024 + (f % 60000)} -> 192.0.2.53,53 PR udp len 20 ${60 + (i & 63)} ${i & 1 ? 'IN' : 'OUT'}`;
     const wall = WALL0 + i * 2000;
     const r = wasm.callRaw('fw.ipmon', Math.floor(wall / SEC), (wall % SEC) * 1000, Buffer.from(`{"log":"${line}"}`));
-    if (r.status === 'record') emitted += r.body.records.length;
+    if (r.status === 'record') emitted += r.records.length;
     if (i % 500 === 0) {
       const h = wasm.call('fw.tick', Math.floor(wall / SEC), (wall % SEC) * 1000, tick());
-      if (h.status === 'record') emitted += h.body.records.length;
+      if (h.status === 'record') emitted += h.records.length;
     }
     if (i === 100_000 || i === N - 1) pages.push(wasm.memoryPages());
   }
@@ -766,6 +778,15 @@ describe('shipped Fluent Bit configs', () => {
       assert.ok(wasmPath.startsWith('/'), 'Wasm_Path must be absolute (relative paths follow the CWD, §1.3)');
       assert.ok(wasmPath.endsWith('ipmon-flow.wasm'));
       assert.deepEqual(get('call'), [SPLIT_CALL]);
+      // only envelopes reach split.lua: rewrite_tag retags them on the module's string marker
+      const [rule] = get('rule');
+      const [key, regex, newTag, keep] = rule.split(/\s+/);
+      assert.equal(key, '$ipmon_envelope');
+      assert.ok(new RegExp(regex).test('1'), 'the rule matches the envelope marker');
+      assert.equal(keep, 'false', 'the envelope is moved, not copied (else its records would pass twice)');
+      assert.ok(get('match').includes('split.*') && newTag.startsWith('split.'), 'the lua filter matches the new tag');
+      const [outputs] = get('match_regex');
+      for (const tag of ['fw.ipmon', 'fw.tick', newTag]) assert.ok(new RegExp(outputs).test(tag), `the output takes ${tag}`);
       assert.ok(get('script')[0].endsWith('/split.lua'));
       assert.ok(!get('threaded').includes('on'), 'no threaded inputs into one wasm instance (§1.8)');
       // the heartbeat (and its configuration) must reach the filter before tail's first lines:

@@ -5,10 +5,12 @@
 //   - `record` is the record body as JSON (Event_Format json), copied in by the host through
 //     the exported runtime (__new + __pin, freed with __unpin after the call, §1.5) and
 //     NUL-terminated; record_len excludes the NUL. The tag is not used.
-//   - Returns 0 (the host drops the record) when nothing is due, else a pointer to one
-//     NUL-terminated UTF-8 JSON object {"records":[r1,r2,...]} holding every record that became
-//     due: flow summaries, forwarded lines, stats, rejected records. One call can emit only one
-//     record (§1.2), so fluent-bit/split.lua turns the envelope into one record each.
+//   - Returns 0 (the host drops the record) when nothing is due; else a pointer to one
+//     NUL-terminated UTF-8 JSON object: the record itself when one became due (flow summary,
+//     forwarded line, stats, rejected record), or when several did, an envelope
+//     {"records":[r1,r2,...],"ipmon_envelope":"1"}. One call can emit only one record (§1.2), so
+//     fluent-bit/split.lua turns an envelope into one record each; a rewrite_tag filter on the
+//     marker sends only envelopes to it (fluent-bit.conf), since Lua costs every record it sees.
 //   - The returned bytes stay valid until the next call; Fluent Bit copies them at once (§1.2).
 //
 // Records in:
@@ -123,7 +125,13 @@ export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, time
   commit(ENVELOPE_HEAD_LEN);
   handleRecord(recPtr, <usize>recLen, nowUs);
   if (outRecords() == 0) return 0;
-  putAscii("]}");
+  if (outRecords() == 1) {
+    // one record, returned as it is: most calls that return anything return one, and it need
+    // not reach a lua filter at all (fluent-bit.conf routes only envelopes there)
+    putByte(0);
+    return outPtr() + ENVELOPE_HEAD_LEN;
+  }
+  putAscii(ENVELOPE_TAIL);
   putByte(0);
   // the buffer may have moved while records were written: its start is only known now
   memory.copy(outPtr(), ENVELOPE_HEAD, ENVELOPE_HEAD_LEN);
@@ -133,6 +141,12 @@ export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, time
 // @ts-ignore: decorator
 @inline const COLLECT_EVERY: u32 = 1024;
 let callsSinceCollect: u32 = 0;
+
+/**
+ * Closes an envelope: the marker is a top-level string that Fluent Bit's rewrite_tag can match
+ * (its rules match strings only, not the records array), to send envelopes alone to split.lua.
+ */
+const ENVELOPE_TAIL = '],"ipmon_envelope":"1"}';
 
 /** `{"records":[` as UTF-8. */
 const ENVELOPE_HEAD: usize = memory.data<u8>([0x7b, 0x22, 0x72, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x73, 0x22, 0x3a, 0x5b]);

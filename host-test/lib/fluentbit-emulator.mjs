@@ -343,7 +343,10 @@ export class WasmFilter {
       return { status: 'drop', text, error: 'invalid JSON format' };
     }
     this.stats.emitted++;
-    return { status: 'record', text, body };
+    // for tests, not Fluent Bit: the ipmon-flow records the answer carries (an envelope's, or
+    // the answer itself when one record was due)
+    const records = body.ipmon_envelope === '1' && Array.isArray(body.records) ? body.records : [body];
+    return { status: 'record', text, body, records };
   }
 
   #release(tagPtr, recPtr) {

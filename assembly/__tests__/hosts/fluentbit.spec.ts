@@ -21,11 +21,20 @@ describe("filter_ipmon_flow", () => {
     expect<string>(call('{"ipmon_flow":{"year":2026}}', 1)).toBe("");
     expect<string>(call('{"log":"28/11/2026 10:00:00.000001 xl0 @0:1 p 10.0.0.1,1234 -> 192.0.2.1,53 PR udp len 20 60 OUT"}', 2)).toBe("");
   });
-  it("wraps what is due in one envelope object", () => {
+  it("returns one due record as it is", () => {
     const out = call('{"ipmon_flow":"flush"}', 3);
-    expect<bool>(out.startsWith('{"records":[{"@timestamp":"2026-11-28T10:00:00.000001Z"')).toBe(true);
-    expect<bool>(out.endsWith("}]}")).toBe(true);
+    expect<bool>(out.startsWith('{"@timestamp":"2026-11-28T10:00:00.000001Z"')).toBe(true);
+    expect<bool>(out.endsWith("}}")).toBe(true);
+    expect<bool>(out.includes('"records":[')).toBe(false);
     expect<bool>(out.includes('"reason":"forced_end"')).toBe(true);
+  });
+  it("wraps several due records in one envelope, marked for rewrite_tag", () => {
+    call('{"log":"28/11/2026 10:00:01.000001 xl0 @0:1 p 10.0.0.1,1234 -> 192.0.2.1,53 PR udp len 20 60 OUT"}', 3);
+    call('{"log":"28/11/2026 10:00:01.000002 xl0 @0:1 p 10.0.0.2,1234 -> 192.0.2.1,53 PR udp len 20 60 OUT"}', 3);
+    const out = call('{"ipmon_flow":"flush"}', 3);
+    expect<bool>(out.startsWith('{"records":[{"@timestamp":"2026-11-28T10:00:01.000001Z"')).toBe(true);
+    expect<bool>(out.includes('"source":{"ip":"10.0.0.2"')).toBe(true);
+    expect<bool>(out.endsWith('}],"ipmon_envelope":"1"}')).toBe(true);
   });
   it("answers a bad record with a rejected record", () => {
     const out = call("not json", 4);
