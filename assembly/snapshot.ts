@@ -34,7 +34,7 @@ import {
   Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
 } from "./flows/flowtable";
 import { hashKey, packetKeyPtr } from "./flows/hash";
-import { hashBytes, intern, nameCount, nameLen, namePtr } from "./flows/intern";
+import { FNV_OFFSET, hashBytes, hashBytesFrom, intern, nameCount, nameLen, namePtr } from "./flows/intern";
 import { NO_HOST, observerAt, observersUsed } from "./flows/observers";
 import { PAIR_NIL, RING, pairAt, pairOpen, pairRestoreEntry, pairRingNext } from "./flows/pairing";
 import { FRAG_SLOTS, datagramAt, datagramHasId, datagramWaiting, fragmentRestore } from "./flows/fragments";
@@ -78,8 +78,6 @@ export function writeSnapshot(): void {
 @inline const PART_PAIRS: i32 = 3;
 // @ts-ignore: decorator
 @inline const PART_DATAGRAMS: i32 = 4;
-// @ts-ignore: decorator
-@inline const FNV_OFFSET: u32 = 2166136261;
 
 let part: i32 = PART_NONE;
 let blobNames: u32 = 0;
@@ -112,7 +110,7 @@ export function writeSnapshotSome(limit: i32): bool {
   if (part == PART_FLOWS && writeFlows(until)) startPairs();
   if (part == PART_PAIRS && writePairs(until)) startDatagrams();
   if (part == PART_DATAGRAMS && writeDatagrams(until)) done = true;
-  sum = hashMore(sum, outPtr() + <usize>start, outLen() - start);
+  sum = hashBytesFrom(sum, outPtr() + <usize>start, outLen() - start);
   if (!done) return false;
   const p = reserve(4);
   store<u32>(p, sum);
@@ -215,12 +213,6 @@ function writeFlows(until: i32): bool {
 function headSlot(cls: u32, hs: u32): u32 {
   const f = listHead(cls, hs);
   return f === null ? NIL : slotOf(f);
-}
-
-/** FNV-1a over n more bytes, from the hash of those before (intern.ts hashBytes, resumable). */
-function hashMore(h: u32, p: usize, n: i32): u32 {
-  for (let i = 0; i < n; i++) h = (h ^ <u32>load<u8>(p + <usize>i)) * 16777619;
-  return h;
 }
 
 /** The blob ordinal of flow (slot, generation), or PAIR_NIL if it is no longer open. */

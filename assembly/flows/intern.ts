@@ -95,9 +95,17 @@ export function nameCount(): u32 {
   return count;
 }
 
+/** FNV-1a's starting value: hashBytesFrom(FNV_OFFSET, …) is hashBytes. */
+// @ts-ignore: decorator
+@inline export const FNV_OFFSET: u32 = 2166136261;
+
 /** FNV-1a over the bytes, unkeyed: a checksum (snapshot.ts), not an index hash. */
 export function hashBytes(ptr: usize, n: i32): u32 {
-  let h: u32 = 2166136261;
+  return hashBytesFrom(FNV_OFFSET, ptr, n);
+}
+
+/** FNV-1a over n more bytes, going on from h, the hash of the bytes before (a blob in pieces). */
+export function hashBytesFrom(h: u32, ptr: usize, n: i32): u32 {
   for (let i = 0; i < n; i++) {
     h = (h ^ <u32>load<u8>(ptr + i)) * 16777619;
   }
