@@ -247,6 +247,12 @@ export function pairHash(p: usize, keyHash: u32, srcIsA: bool): u32 {
   return hash >>> (32 - BUCKET_BITS);
 }
 
+/** The first slot of bucket n. */
+// @ts-ignore: decorator
+@inline function bucketAt(n: u32): usize {
+  return buckets + (<usize>n << (SLOTS_BITS + 2));
+}
+
 // @ts-ignore: decorator
 @inline function tagOf(hash: u32): u32 {
   return ((hash >>> (32 - BUCKET_BITS - 12)) & 0xfff) << SEQ_BITS;
@@ -278,8 +284,7 @@ export function pairHash(p: usize, keyHash: u32, srcIsA: bool): u32 {
  * counted.
  */
 export function pairLine(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): u32 {
-  const n = bucketIndex(fpHash);
-  const b = buckets + (<usize>n << (SLOTS_BITS + 2));
+  const b = bucketAt(bucketIndex(fpHash));
   const tags = <u64>tagOf(fpHash) * 0x100000001;
   // every slot, two a word, without a branch: most lines pair with nothing, and for them this
   // is one cache line read and about fifty instructions
@@ -293,7 +298,7 @@ export function pairLine(pos: u8, ifId: u16, t: i64, window: i64, h: Observer): 
     const i = pairAmong(b, tags, pos, ifId, t, window, h);
     if (i != PAIR_NIL) return i;
   }
-  remember(pos, ifId, t, h, b, n);
+  remember(pos, ifId, t, h);
   return PAIR_NIL;
 }
 
@@ -397,22 +402,30 @@ function judge(h: Observer, a: u16, b: u16): void {
 }
 
 /**
- * The fingerprinted line is a new packet, its line at `pos` on interface ifId, time t: it
- * becomes the ring's newest and takes the next slot of its bucket (b, number n) for the
- * positions that may still be taken on host h.
+ * The fingerprinted line is a new packet, its line at `pos` on interface ifId, time t, waiting
+ * for the positions that may still be taken on host h.
  */
-function remember(pos: u8, ifId: u16, t: i64, h: Observer, b: usize, n: u32): void {
+function remember(pos: u8, ifId: u16, t: i64, h: Observer): void {
   const e = changetype<PairEntry>(fp);
+  e.hash = fpHash;
+  const inSide = (pos & IN_SIDE) != 0;
+  const waits = load<u8>(WAITS + <usize>pos + (h.device != DEVICE_HOST ? 16 : 0));
+  settle(e, t, pos, pos, inSide ? ifId : 0, inSide ? 0 : ifId, waits);
+}
+
+/**
+ * Makes e (fingerprint and hash set, in the ring slot seqNext takes) the ring's newest packet,
+ * and indexes it in its bucket if it waits for a line.
+ */
+function settle(e: PairEntry, t: i64, filled: u8, counted: u8, inIf: u16, outIf: u16, waits: u8): void {
   e.seq = seqNext++;
   e.timeUs = t;
-  e.filled = pos;
-  e.counted = pos;
-  e.inIf = (pos & IN_SIDE) != 0 ? ifId : 0;
-  e.outIf = (pos & IN_SIDE) != 0 ? 0 : ifId;
-  e.hash = fpHash;
-  const waits = load<u8>(WAITS + <usize>pos + (h.device != DEVICE_HOST ? 16 : 0));
+  e.filled = filled;
+  e.counted = counted;
+  e.inIf = inIf;
+  e.outIf = outIf;
   e.waits = waits;
-  if (waits != 0) index(e, b, n);
+  if (waits != 0) index(e);
 }
 
 /**
@@ -438,14 +451,15 @@ export function pairCounted(flowSlot: u32, flowGen: u32, first: bool): void {
 }
 
 /**
- * Puts packet e (the newest) in the next slot of bucket b (number n). A bucket's slots are
- * taken in turn, so the one taken held the bucket's oldest packet, which the ring has nearly
- * always overwritten by then; if not, that packet leaves the index (see the top of the file).
+ * Puts packet e (the newest) in the next slot of its bucket. A bucket's slots are taken in
+ * turn, so the one taken held the bucket's oldest packet, which the ring has nearly always
+ * overwritten by then; if not, that packet leaves the index (see the top of the file).
  */
-function index(e: PairEntry, b: usize, n: u32): void {
+function index(e: PairEntry): void {
+  const n = bucketIndex(e.hash);
   const k = <u32>load<u8>(cursors + n);
   store<u8>(cursors + n, <u8>((k + 1) & (SLOTS - 1)));
-  const s = b + (<usize>k << 2);
+  const s = bucketAt(n) + (<usize>k << 2);
   const old = load<u32>(s);
   if (live(slotAge(old))) pushOut(old);
   store<u32>(s, tagOf(e.hash) | (e.seq & SEQ_MASK));
@@ -487,15 +501,8 @@ export function pairRestoreEntry(
   e.host = <u16>host;
   const fragment = (e.keyFlags & FP_FRAGMENT) != 0;
   e.hash = pairHash(changetype<usize>(e), fragment ? hashKey(changetype<usize>(e)) : keyHash, fragment || srcIsA);
-  e.seq = seqNext++;
-  e.timeUs = t;
   e.flowSlot = flowSlot;
   e.flowGen = flowGen;
-  e.filled = filled;
-  e.counted = counted;
   e.first = first;
-  e.inIf = inIf;
-  e.outIf = outIf;
-  e.waits = waits;
-  if (waits != 0) index(e, buckets + (<usize>bucketIndex(e.hash) << (SLOTS_BITS + 2)), bucketIndex(e.hash));
+  settle(e, t, filled, counted, inIf, outIf, waits);
 }
