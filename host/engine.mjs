@@ -229,8 +229,7 @@ export class FlowEngine {
   }
 
   #processRaw(bytes, reuse = false) {
-    const len = this.#feedRaw(bytes);
-    return reuse ? this.#outputReused(len) : this.#output(len);
+    return this.#outputAs(this.#feedRaw(bytes), reuse);
   }
 
   /**
@@ -273,6 +272,11 @@ export class FlowEngine {
     if (!this.#pieceBuf || this.#pieceBuf.length < len) this.#pieceBuf = Buffer.allocUnsafeSlow(Math.max(len, 1 << 20));
     this.#pieceBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
     return this.#pieceBuf.subarray(0, len);
+  }
+
+  /** The output of the last call: a fresh Buffer, or with `reuse` a view of the piece buffer. */
+  #outputAs(len, reuse) {
+    return reuse ? this.#outputReused(len) : this.#output(len);
   }
 
   /** Copies bytes into the module's input buffer and processes them as whole lines. */
@@ -349,9 +353,8 @@ export class FlowEngine {
    * OUTPUT_PIECE bytes; `reuse` as for pushPieces().
    */
   *flushPieces({ reuse = false } = {}) {
-    const take = reuse ? (len) => this.#outputReused(len) : (len) => this.#output(len);
     do {
-      yield this.#stateful(() => take(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE))), ['s'], () => EMPTY);
+      yield this.#stateful(() => this.#outputAs(this.#call(() => this.x.node_flush_some(OUTPUT_PIECE)), reuse), ['s'], () => EMPTY);
     } while (this.x.node_flush_more() === 1);
   }
 
