@@ -5,18 +5,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlowEngine, instantiate, parseNdjson } from '../host/engine.mjs';
+import { FlowEngine, parseNdjson } from '../host/engine.mjs';
 import { generateTraffic } from './lib/generator.mjs';
-
-/** Blocked SYNs from n spoofed sources, 1 µs apart: the table fills, then each line evicts a flow. */
-function synFlood(n, from = 0) {
-  let text = '';
-  for (let i = from; i < from + n; i++) {
-    const us = String(i % 1_000_000).padStart(6, '0');
-    text += `03/03/2024 08:00:0${Math.floor(i / 1_000_000)}.${us} em0 @0:9 b 10.${(i >> 16) & 255}.${(i >> 8) & 255}.7,${1024 + (i & 255)} -> 192.0.2.10,445 PR tcp len 20 44 -S IN\n`;
-  }
-  return text;
-}
+import { synFlood, trappingOn } from './lib/hostile.mjs';
 
 /** The blob as the module writes it in one call (node_snapshot), copied out. */
 function oneCallBlob(engine) {
@@ -73,22 +64,8 @@ test('checkpoints under a full table (SYN flood, default capacity) leave linear 
 
 test('a trap after a checkpoint of a full table: recovery from it loses and doubles nothing', () => {
   const MARKER = 'HOSTILE-LINE';
-  let armed = true;
-  const make = (mod) => {
-    const instance = instantiate(mod);
-    const x = instance.exports;
-    const wrapped = Object.create(null);
-    for (const [k, v] of Object.entries(x)) wrapped[k] = v;
-    wrapped.node_process = (n) => {
-      const text = Buffer.from(new Uint8Array(x.memory.buffer, x.node_input(0), n)).toString('latin1');
-      if (armed && text.includes(MARKER)) {
-        armed = false; // once: memory corrupted under the instance, gone with it
-        throw new WebAssembly.RuntimeError('unreachable');
-      }
-      return x.node_process(n);
-    };
-    return { exports: wrapped };
-  };
+  // once: memory corrupted under the instance, gone with it
+  const make = trappingOn(MARKER, { times: 1 });
   const text = synFlood(100_000) + `${MARKER}\n` + synFlood(20_000, 100_000);
   const run = (engine) => {
     const out = [];

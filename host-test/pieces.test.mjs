@@ -6,19 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { FlowEngine, instantiate } from '../host/engine.mjs';
+import { FlowEngine } from '../host/engine.mjs';
 import { StreamSink } from '../host/sinks.mjs';
 import { generateTraffic } from './lib/generator.mjs';
-
-/** Blocked SYNs from n spoofed sources: each line opens a flow, and on a full table ends one. */
-function synFlood(n) {
-  let text = '';
-  for (let i = 0; i < n; i++) {
-    const us = String(i * 3).padStart(6, '0');
-    text += `03/03/2024 08:00:00.${us.slice(-6)} em0 @0:9 b 198.18.${(i >> 8) & 255}.${i & 255},${1024 + (i % 60000)} -> 192.0.2.10,445 PR tcp len 20 44 -S IN\n`;
-  }
-  return text;
-}
+import { synFlood, trappingWhen } from './lib/hostile.mjs';
 
 const sorted = (buf) => buf.toString('utf8').split('\n').filter(Boolean).map((l) => l.replace(/"table_probe_steps":\d+,?/, '')).sort();
 
@@ -59,17 +50,7 @@ test('a SYN flood against a full table: no piece passes a megabyte, and the flus
 test('a trap in the middle of a flush: the instance starts again and the flush ends with every flow once', () => {
   // the module traps on the third flush piece (once): recovery replays the pieces already taken
   let calls = 0;
-  const make = (mod) => {
-    const instance = instantiate(mod);
-    const x = instance.exports;
-    const wrapped = Object.create(null);
-    for (const [k, v] of Object.entries(x)) wrapped[k] = v;
-    wrapped.node_flush_some = (limit) => {
-      if (++calls === 3) throw new WebAssembly.RuntimeError('unreachable');
-      return x.node_flush_some(limit);
-    };
-    return { exports: wrapped };
-  };
+  const make = trappingWhen('node_flush_some', () => ++calls === 3);
   const engine = new FlowEngine({ year: 2024, capacity: 8192 }, { instantiate: make });
   for (const piece of engine.pushPieces(synFlood(6_000))) assert.equal(piece.length, 0);
   const out = Buffer.concat([...engine.flushPieces()]).toString('utf8').split('\n').filter(Boolean);

@@ -6,27 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FlowEngine, instantiate, parseNdjson } from '../host/engine.mjs';
+import { FlowEngine, parseNdjson } from '../host/engine.mjs';
 import { ofType, projectFlow } from './lib/project.mjs';
 import { generateTraffic } from './lib/generator.mjs';
+import { trappingOn } from './lib/hostile.mjs';
 
 const MARKER = 'HOSTILE-LINE';
-
-/** An instance whose node_process traps (as `unreachable` does) whenever its input holds MARKER. */
-function trappingOn(marker) {
-  return (mod) => {
-    const instance = instantiate(mod);
-    const x = instance.exports;
-    const wrapped = Object.create(null);
-    for (const [k, v] of Object.entries(x)) wrapped[k] = v;
-    wrapped.node_process = (n) => {
-      const text = Buffer.from(new Uint8Array(x.memory.buffer, x.node_input(0), n)).toString('latin1');
-      if (text.includes(marker)) throw new WebAssembly.RuntimeError('unreachable');
-      return x.node_process(n);
-    };
-    return { exports: wrapped };
-  };
-}
 
 function run(engine, text, chunk = 4096) {
   const out = [];
