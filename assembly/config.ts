@@ -32,9 +32,10 @@ export let synRetryZeek: bool = false;
 /** Long flows are reported every this long (0 = never, like Zeek). */
 export let activeTimeoutUs: i64 = 0;
 /**
- * Largest flow table: about 200 bytes a flow, so 2^21 flows take ~420 MiB of the module's
+ * Largest flow table: 128 bytes a flow (160 for IPv6), so 2^21 flows take 256-320 MiB of the module's
  * 1 GiB maximum memory (asconfig.json), leaving room for buffers. More would abort on
- * allocation instead of refusing the setting.
+ * allocation instead of refusing the setting. The flow index keeps slot + 1 in 22 bits
+ * (flows/flowtable.ts SLOT_BITS), so 2^21 is also as far as it goes.
  */
 // @ts-ignore: decorator
 @inline const MAX_CAPACITY: i64 = 2097152;

@@ -9,7 +9,7 @@ import {
   Flow, FLOW_CLOSED, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_RULE_FROM_LOG, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS,
   KEY_V6, NIL, RETRY_LEVELS, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT,
   TIMER_TCP_ESTABLISHED, TIMER_TCP_HANDSHAKE, TIMER_TCP_RETRY, TIMER_UDP, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
-  tableRemove, tableUsed, tableHighWater, tableProbeSteps, slotOf, flowAt, slotIsLive,
+  tableRemove, tableUsed, tableHighWater, tableProbeSteps, slotOf, flowAt, flowAddr, slotIsLive,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
@@ -31,7 +31,7 @@ import { isTcpServerPort, isUdpServerPort } from "./flows/serverports";
 import {
   END_ACTIVE_TIMEOUT, END_FORCED, END_IDLE_TIMEOUT, END_LACK_OF_RESOURCES, END_OF_FLOW, putRecordId, writeFlow, writeForwarded,
 } from "./records/summary";
-import { addHistory, appendHistoryChar, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./flows/tcp";
+import { addHistory, bothEnded, tcpHistoryLetter, tcpUpdate, TCP_INACTIVE, TCP_SYN_ACK_SENT, TCP_SYN_SENT } from "./flows/tcp";
 import { beginRecord, endRecord, outLen, putAscii, putU64 } from "./records/output";
 import { putIsoTime, US_PER_SECOND } from "./parse/clock";
 import { scanAttempt, scanEpisodes, scanFlushAll, scannerInit, scanRecords, scanSweep } from "./scanner";
@@ -604,11 +604,10 @@ function fold(e: PairEntry, pos: u8, ifId: u16): void {
 
 /** True if the current line was sent by flow f's originator. */
 function fromOriginator(f: Flow): bool {
-  const base = changetype<usize>(f);
-  const orig = f.origIsB ? base + 16 : base;
+  const orig = flowAddr(f, f.origIsB != 0);
   if (memory.compare(orig, LINE_SRC, 16) != 0) return false;
   const origPort = f.origIsB ? <u32>f.portB : <u32>f.portA;
-  const resp = f.origIsB ? base : base + 16;
+  const resp = flowAddr(f, f.origIsB == 0);
   // both ends on one address: the ports tell them apart
   return memory.compare(resp, LINE_SRC, 16) != 0 || !line.hasPorts || line.sport == origPort;
 }
@@ -708,7 +707,7 @@ function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, kh: u32): F
   if (portlessFragment(r)) {
     const f = fragmentFlow(hs);
     if (f !== null) {
-      countLine(f, fromOriginator(f), count, bytes, t, ifId);
+      countLine(f, fromOriginator(f), r.count, bytes, t, ifId);
       if (t > f.endUs && (f.flags & FLOW_CLOSED) == 0) f.endUs = t;
       return f;
     }
@@ -732,9 +731,7 @@ function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, kh: u32): F
       emit(f, END_OF_FLOW);
       f = null;
     } else if (config.activeTimeoutUs > 0 && t - f.firstUs >= config.activeTimeoutUs) {
-      writeFlow(f, END_ACTIVE_TIMEOUT);
-      counters.flowsEmitted++;
-      restartCounters(f, t);
+      continueFlow(f, t);
     }
   }
   let fromOrig: bool;
@@ -744,7 +741,7 @@ function countPacket(observer: u16, hs: u32, h: Observer, ifId: u16, kh: u32): F
   } else {
     fromOrig = lineIsA == (f.origIsB == 0);
   }
-  countLine(f, fromOrig, count, bytes, t, ifId);
+  countLine(f, fromOrig, r.count, bytes, t, ifId);
   if (r.quoted) icmpError(observer, r);
   if (proto == PROTO_UDP || proto == PROTO_ICMP) mayBeFirstFragment(hs, f, t);
 
@@ -788,8 +785,7 @@ function newFlow(kh: u32, lineIsA: bool, t: i64): Flow {
   // origIsB: the originator is endpoint B
   f.origIsB = (lineIsA == flip) ? 1 : 0;
   if (flip) {
-    f.flags |= FLOW_FLIPPED;
-    appendHistoryChar(f, 0x5e); // ^
+    f.flags |= FLOW_FLIPPED; // Zeek's '^' history marker
   }
   if ((proto == PROTO_ICMP || proto == PROTO_ICMPV6) && r.hasPorts) {
     f.icmpType = <u8>r.icmpType;
@@ -904,8 +900,10 @@ function retryClass(gap: i64): u32 {
 }
 
 /** Adds one log line (count packets, bytes) to a flow from one side. */
-function countLine(f: Flow, fromOrig: bool, count: u64, bytes: u64, t: i64, ifId: u16): void {
+function countLine(f: Flow, fromOrig: bool, count: u32, bytes: u64, t: i64, ifId: u16): void {
   const r = line;
+  // a slot counts packets in u32 (flowtable.ts): a sum past it goes on in a continued record
+  if ((fromOrig ? f.origPackets : f.respPackets) > u32.MAX_VALUE - count) continueFlow(f, t);
   f.lines++;
   if (t > f.lastUs) f.lastUs = t;
   f.actions |= r.action;
@@ -926,6 +924,16 @@ function serverSideFirst(sport: u32, dport: u32, tcp: bool): bool {
   if (s && !d) return true;
   if (s && d && tcp) return sport < dport;
   return false;
+}
+
+/**
+ * Reports the flow so far (as an active timeout does) and goes on with it as a new record with
+ * fresh counters from time t.
+ */
+function continueFlow(f: Flow, t: i64): void {
+  writeFlow(f, END_ACTIVE_TIMEOUT);
+  counters.flowsEmitted++;
+  restartCounters(f, t);
 }
 
 /** After an active-timeout report the flow goes on as a new record with fresh counters. */

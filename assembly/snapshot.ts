@@ -3,7 +3,7 @@
 //
 //   0  "IPMFSNAP"                magic
 //   8  u32 version               SNAPSHOT_VERSION
-//  12  u32 slot size             Flow layout guard: a blob from another build is refused
+//  12  u32 flow record size      FLOW_RECORD (version 4) or 176 (version 3, still read)
 //  16  u32 counters size
 //  20  u32 name count            names[1..n-1] follow (id 0 is the empty name)
 //  24  u32 flow count
@@ -17,7 +17,10 @@
 //  ..  hosts with open flows or judged routers: HOST_RECORD
 //      bytes each (name id, first interface, judged, reference, line time, pending jump,
 //      offset); device and local networks come from the configuration
-//  ..  flows: raw Flow slots, host by host, timer class by timer class, each list in order
+//  ..  flows: FLOW_RECORD bytes each, host by host, timer class by timer class, each list in
+//      order: the key in full form (KEY_SIZE), then the slot from `lines` on as it is (name
+//      ids mapped on restore). Version 3 blobs (176-byte slots of builds before the 120-byte
+//      slot) are read through snapshot3.ts.
 //  ..  u32 count, then PAIR_RECORD bytes per packet whose lines may still come (pairing.ts),
 //      oldest first: fingerprint (host as a name id), time, flow (its ordinal in the blob),
 //      positions, waits, interfaces (name ids)
@@ -31,19 +34,27 @@ import {
   clockReference, counters, Counters, engineClock, ensureEngine, evictOldest, hostClock, hostSlot, pairKeyHash, pairKeySrcIsA, restoreClock,
 } from "./engine";
 import {
-  Flow, SLOT_SIZE, TIMER_CLASSES, flowAt, listAppend, listHead, tableFind, tableFull, tableInsert, tableUsed, NIL,
+  Flow, KEY_SIZE, SLOT_SIZE, TIMER_CLASSES, flowAt, flowKey, listAppend, listHead, tableFind, tableFull, tableInsert, tableRelink, tableUsed,
+  NIL,
 } from "./flows/flowtable";
+import { FLOW_RECORD_V3, flowFromV3 } from "./snapshot3";
 import { hashKey, packetKeyPtr } from "./flows/hash";
 import { FNV_OFFSET, hashBytes, hashBytesFrom, intern, nameCount, nameLen, namePtr } from "./flows/intern";
 import { NO_HOST, observerAt, observersUsed } from "./flows/observers";
 import { PAIR_NIL, RING, pairAt, pairOpen, pairRestoreEntry, pairRingNext } from "./flows/pairing";
 import { FRAG_SLOTS, datagramAt, datagramHasId, datagramWaiting, fragmentRestore } from "./flows/fragments";
-import { slotIsLive, slotOf, tableCapacity } from "./flows/flowtable";
+import { slotIsLive, slotOf } from "./flows/flowtable";
 import { DATE_CONTEXT_SIZE, dateContextLoad, dateContextSave } from "./parse/line";
 import { commit, putAscii, reserve, outLen, outPtr } from "./records/output";
 
 // @ts-ignore: decorator
-@inline const SNAPSHOT_VERSION: u32 = 3;
+@inline const SNAPSHOT_VERSION: u32 = 4;
+/** Where a slot's stored part starts: everything before it is key, links or the generation. */
+// @ts-ignore: decorator
+@inline const SLOT_KEPT_FROM: usize = offsetof<Flow>("lines");
+/** Bytes of one flow in a version 4 blob. */
+// @ts-ignore: decorator
+@inline export const FLOW_RECORD: usize = KEY_SIZE + <usize>SLOT_SIZE - SLOT_KEPT_FROM;
 // @ts-ignore: decorator
 @inline const HEADER_SIZE: usize = 56;
 // @ts-ignore: decorator
@@ -87,9 +98,12 @@ let flowHost: u32 = 0;
 let flowClass: u32 = 0;
 /** Slot of the next flow to write in list (flowHost, flowClass); NIL once that list is done. */
 let flowNext: u32 = NIL;
+/**
+ * Pairs and datagrams refer to flows by their place in the blob, their ordinal. While a
+ * snapshot is under way a written flow's `prev` link holds it (the walk follows `next` only,
+ * and a table-sized array of ordinals would cost 4 bytes a flow); tableRelink restores them.
+ */
 let ordinal: u32 = 0;
-/** Blob ordinal by slot: pairs and datagrams refer to flows by their place in the blob. */
-let ordinals: usize = 0;
 /** FNV-1a of the pieces written so far, carried from piece to piece. */
 let sum: u32 = 0;
 let blobSize: usize = 0;
@@ -121,8 +135,7 @@ export function writeSnapshotSome(limit: i32): bool {
 
 /** Forgets a snapshot under way (its pieces are no longer wanted, or the engine changed). */
 export function snapshotCancel(): void {
-  if (ordinals != 0) heap.free(ordinals);
-  ordinals = 0;
+  if (part >= PART_FLOWS) tableRelink();
   part = PART_NONE;
 }
 
@@ -144,7 +157,7 @@ function beginSnapshot(): void {
   const p = reserve(HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize);
   putMagic(p);
   store<u32>(p, SNAPSHOT_VERSION, 8);
-  store<u32>(p, SLOT_SIZE, 12);
+  store<u32>(p, <u32>FLOW_RECORD, 12);
   store<u32>(p, <u32>countersSize, 16);
   store<u32>(p, blobNames, 20);
   store<u32>(p, tableUsed(), 24);
@@ -158,7 +171,7 @@ function beginSnapshot(): void {
   // the length up front, so a host can take the pieces into one buffer without regrowing it
   blobSize = HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize;
   for (let id: u32 = 1; id < blobNames; id++) blobSize += 2 + (isUsed(id) ? <usize>nameLen(<u16>id) : 0);
-  blobSize += <usize>keptHosts() * HOST_RECORD + <usize>tableUsed() * SLOT_SIZE;
+  blobSize += <usize>keptHosts() * HOST_RECORD + <usize>tableUsed() * FLOW_RECORD;
   blobSize += 4 + <usize>pairsKept() * PAIR_RECORD + 4 + <usize>datagramsWaiting() * DATAGRAM_RECORD + 4;
   sum = FNV_OFFSET;
   cursor = 1;
@@ -180,8 +193,6 @@ function writeNames(until: i32): bool {
 /** The hosts (a few KiB at most, so in one go), then the flows from the first list. */
 function startFlows(): void {
   writeHosts();
-  ordinals = heap.alloc(<usize>tableCapacity() << 2);
-  memory.fill(ordinals, 0xff, <usize>tableCapacity() << 2);
   ordinal = 0;
   flowHost = 0;
   flowClass = 0;
@@ -189,16 +200,17 @@ function startFlows(): void {
   part = PART_FLOWS;
 }
 
-/** Raw Flow slots, host by host, timer class by timer class, each list in order. */
+/** The flows, host by host, timer class by timer class, each list in order. */
 function writeFlows(until: i32): bool {
   while (flowHost < observersUsed()) {
     while (flowNext != NIL) {
       if (outLen() >= until) return false;
       const f = flowAt(flowNext);
-      const p = reserve(SLOT_SIZE);
-      memory.copy(p, changetype<usize>(f), SLOT_SIZE);
-      commit(SLOT_SIZE);
-      store<u32>(ordinals + (<usize>flowNext << 2), ordinal++);
+      const p = reserve(FLOW_RECORD);
+      flowKey(f, p);
+      memory.copy(p + KEY_SIZE, changetype<usize>(f) + SLOT_KEPT_FROM, <usize>SLOT_SIZE - SLOT_KEPT_FROM);
+      commit(FLOW_RECORD);
+      f.prev = ordinal++;
       flowNext = f.next;
     }
     if (++flowClass == TIMER_CLASSES) {
@@ -216,8 +228,8 @@ function headSlot(cls: u32, hs: u32): u32 {
 }
 
 /** The blob ordinal of flow (slot, generation), or PAIR_NIL if it is no longer open. */
-function ordinalOf(ordinals: usize, slot: u32, gen: u32): u32 {
-  return slotIsLive(slot, gen) ? load<u32>(ordinals + (<usize>slot << 2)) : PAIR_NIL;
+function ordinalOf(slot: u32, gen: u32): u32 {
+  return slotIsLive(slot, gen) ? flowAt(slot).prev : PAIR_NIL;
 }
 
 /**
@@ -256,7 +268,7 @@ function writePairs(until: i32): bool {
     memory.copy(p, changetype<usize>(e), 48);
     store<u16>(p, observerAt(<u32>e.host).nameId, 38);
     store<i64>(p, e.timeUs, 48);
-    store<u32>(p, ordinalOf(ordinals, e.flowSlot, e.flowGen), 56);
+    store<u32>(p, ordinalOf(e.flowSlot, e.flowGen), 56);
     store<u8>(p, e.filled, 60);
     store<u8>(p, e.waits, 61);
     store<u8>(p, e.counted, 62);
@@ -297,7 +309,7 @@ function writeDatagrams(until: i32): bool {
     store<u8>(p, datagramHasId(i) ? 1 : 0, 35);
     store<u32>(p, d.nextOff, 36);
     store<u32>(p, d.id, 40);
-    store<u32>(p, ordinalOf(ordinals, d.flowSlot, d.flowGen), 44);
+    store<u32>(p, ordinalOf(d.flowSlot, d.flowGen), 44);
     store<i64>(p, d.timeUs, 48);
     commit(DATAGRAM_RECORD);
   }
@@ -393,8 +405,10 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   const fixed = HEADER_SIZE + <usize>DATE_CONTEXT_SIZE + countersSize;
   if (n < fixed + 4) return fail("state blob is truncated");
   if (load<u64>(blob) != 0x50414e5346504d49) return fail("not an ipmon-flow state blob");
-  if (load<u32>(blob, 8) != SNAPSHOT_VERSION) return fail("state blob version " + load<u32>(blob, 8).toString() + " is not supported");
-  if (load<u32>(blob, 12) != SLOT_SIZE || load<u32>(blob, 16) != <u32>countersSize) {
+  const version = load<u32>(blob, 8);
+  if (version != SNAPSHOT_VERSION && version != 3) return fail("state blob version " + version.toString() + " is not supported");
+  const record = version == 3 ? FLOW_RECORD_V3 : FLOW_RECORD;
+  if (<usize>load<u32>(blob, 12) != record || load<u32>(blob, 16) != <u32>countersSize) {
     return fail("state blob was written by an incompatible build");
   }
   if (hashBytes(blob, <i32>(n - 4)) != load<u32>(blob + n - 4)) return fail("state blob checksum mismatch (corrupt)");
@@ -411,13 +425,18 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   const hostsAt = p;
   if (hosts > 1025) return fail("state blob is corrupt (hosts)");
   p += <usize>hosts * HOST_RECORD;
-  if (p > end || <u64>(end - p) < <u64>flows * <u64>SLOT_SIZE + 8) return fail("state blob is truncated (flows)");
-  const pairsAt = p + <usize>flows * SLOT_SIZE;
+  if (p > end || <u64>(end - p) < <u64>flows * <u64>record + 8) return fail("state blob is truncated (flows)");
+  const pairsAt = p + <usize>flows * record;
   const pairs = load<u32>(pairsAt);
   if (<u64>(end - pairsAt) < 8 + <u64>pairs * PAIR_RECORD) return fail("state blob is truncated (pairing)");
   const datagramsAt = pairsAt + 4 + <usize>pairs * PAIR_RECORD;
   const datagrams = load<u32>(datagramsAt);
   if (<u64>(end - datagramsAt) != 4 + <u64>datagrams * DATAGRAM_RECORD) return fail("state blob is truncated (fragments)");
+  if (version == 3) {
+    for (let i: u32 = 0; i < flows; i++) {
+      if (!flowFromV3(changetype<Flow>(V3_CHECK), p + <usize>i * record)) return fail("state blob is corrupt (flow " + i.toString() + ")");
+    }
+  }
   // Re-intern names: old id → new id, kept in a scratch table.
   const remap = heap.alloc(<usize>(names < 1 ? 1 : names) * 2);
   store<u16>(remap, 0);
@@ -438,29 +457,24 @@ export function restoreSnapshot(blob: usize, n: usize): bool {
   const placed = heap.alloc(<usize>(flows < 1 ? 1 : flows) << 3);
   memory.fill(placed, 0xff, <usize>(flows < 1 ? 1 : flows) << 3);
   for (let i: u32 = 0; i < flows; i++) {
-    const src = p + <usize>i * SLOT_SIZE;
-    const saved = changetype<Flow>(src);
-    // observer is part of the key: fix it before hashing
-    const observer = mapId(remap, names, saved.observer);
-    store<u16>(KEY_SCRATCH, observer, 38);
-    memory.copy(KEY_SCRATCH, src, 38);
+    const src = p + <usize>i * record;
+    // the key comes first in both versions; observer is part of it: fix it before hashing
+    memory.copy(KEY_SCRATCH, src, KEY_SIZE);
+    store<u16>(KEY_SCRATCH, mapId(remap, names, load<u16>(src, 38)), 38);
     const h = hashKey(KEY_SCRATCH);
     if (tableFind(KEY_SCRATCH, h) !== null) continue; // duplicate in a tampered blob: keep the first
     if (tableFull()) evictOldest();
     const f = tableInsert(KEY_SCRATCH, h);
-    // everything after the list links comes across as is, but the generation is this table's
-    const gen = f.generation;
-    const linksEnd: usize = offsetof<Flow>("next") + 4;
-    memory.copy(changetype<usize>(f) + linksEnd, src + linksEnd, <usize>SLOT_SIZE - linksEnd);
-    f.generation = gen;
+    if (version == 3) flowFromV3(f, src);
+    else memory.copy(changetype<usize>(f) + SLOT_KEPT_FROM, src + KEY_SIZE, <usize>SLOT_SIZE - SLOT_KEPT_FROM);
     store<u32>(placed + (<usize>i << 3), slotOf(f));
-    store<u32>(placed + (<usize>i << 3), gen, 4);
-    f.ingressIf = mapId(remap, names, saved.ingressIf);
-    f.egressIf = mapId(remap, names, saved.egressIf);
-    f.rule = mapId(remap, names, saved.rule);
-    const cls = <u32>saved.timerClass;
+    store<u32>(placed + (<usize>i << 3), f.generation, 4);
+    f.ingressIf = mapId(remap, names, f.ingressIf);
+    f.egressIf = mapId(remap, names, f.egressIf);
+    f.rule = mapId(remap, names, f.rule);
+    const cls = <u32>f.timerClass;
     f.timerClass = <u8>TIMER_CLASSES;
-    listAppend(f, cls < TIMER_CLASSES ? cls : 2, saved.timerUs);
+    listAppend(f, cls < TIMER_CLASSES ? cls : 2, f.timerUs);
   }
   restorePairs(pairsAt + 4, pairs, remap, names, placed, flows);
   restoreDatagrams(datagramsAt + 4, datagrams, remap, names, placed, flows);
@@ -534,7 +548,9 @@ function restoreHosts(p: usize, hosts: u32, remap: usize, names: u32): u32 {
   return reference;
 }
 
-const KEY_SCRATCH: usize = memory.data(40);
+const KEY_SCRATCH: usize = memory.data(<i32>KEY_SIZE);
+/** A slot's worth of scratch to check version 3 records before anything changes. */
+const V3_CHECK: usize = memory.data(<i32>SLOT_SIZE);
 
 function mapId(remap: usize, names: u32, id: u16): u16 {
   return <u32>id < names ? load<u16>(remap + (<usize>id << 1)) : 0;

@@ -647,6 +647,26 @@ describe("counters and writeStats", () => {
     expect<string>(field(s, "source.packets")).toBe("1");
     expect<string>(field(s, "event.start")).toBe("2024-03-03T11:00:10.000000Z");
   });
+  it("a packet count past a slot's u32 goes on in a continued record, nothing lost", () => {
+    init();
+    const big = " 2147483647x em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 40 -A K-S OUT";
+    feed(stamp(0) + big);
+    feed(stamp(1) + big); // 4,294,967,294: still fits
+    expect<i32>(records(take()).length).toBe(0);
+    feed(stamp(2) + " 2x em0 @0:1 p 10.0.0.5,49152 -> 93.184.216.34,443 PR tcp len 20 40 -A K-S OUT");
+    const r = records(take());
+    expect<i32>(r.length).toBe(1);
+    expect<string>(field(r[0], "event.reason")).toBe("active_timeout");
+    expect<string>(field(r[0], "source.packets")).toBe("4294967294");
+    expect<string>(field(r[0], "source.bytes")).toBe("171798691760");
+    expect<string>(field(r[0], "ipmon.lines")).toBe("2");
+    flushAll();
+    const c = records(take())[0];
+    expect<string>(field(c, "ipmon.continued")).toBe("true");
+    expect<string>(field(c, "source.packets")).toBe("2");
+    expect<string>(field(c, "ipmon.lines")).toBe("1");
+    expect<u64>(counters.packetsIn).toBe(4294967296);
+  });
 });
 
 /** A file-mode line at `off`: "IF @0:1 p BODY DIR". */

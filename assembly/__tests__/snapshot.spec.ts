@@ -1,11 +1,10 @@
 import { packetKeyPtr } from "../flows/hash";
 import { applyConfig } from "../config";
 import { engineInit, processLine, advanceClock, flushAll, engineClock, writeStats, counters } from "../engine";
-import { SLOT_SIZE } from "../flows/flowtable";
 import { hashBytes } from "../flows/intern";
 import { DATE_CONTEXT_SIZE } from "../parse/line";
 import { outReset, outPtr, outLen, MODE_NDJSON } from "../records/output";
-import { writeSnapshot, writeSnapshotSome, snapshotCancel, snapshotSize, snapshotUnderWay, restoreSnapshot, snapshotError } from "../snapshot";
+import { FLOW_RECORD, writeSnapshot, writeSnapshotSome, snapshotCancel, snapshotSize, snapshotUnderWay, restoreSnapshot, snapshotError } from "../snapshot";
 import { DEFAULTS, feed, init, take } from "./support";
 
 const BUF = memory.data(2048);
@@ -66,8 +65,8 @@ describe("writeSnapshot", () => {
     const b = snapshot();
     expect<u64>(load<u64>(b.ptr)).toBe(0x50414e5346504d49); // "IPMFSNAP"
     expect<u8>(load<u8>(b.ptr)).toBe(0x49);                  // 'I'
-    expect<u32>(load<u32>(b.ptr, 8)).toBe(3);
-    expect<u32>(load<u32>(b.ptr, 12)).toBe(SLOT_SIZE);
+    expect<u32>(load<u32>(b.ptr, 8)).toBe(4);
+    expect<u32>(load<u32>(b.ptr, 12)).toBe(FLOW_RECORD);
     expect<u32>(load<u32>(b.ptr, 16)).toBe(24 * 8);
     expect<u32>(load<u32>(b.ptr, 24)).toBe(5);               // open flows
     expect<u32>(load<u32>(b.ptr, 28)).toBe(2);               // logging hosts with open flows
@@ -80,7 +79,7 @@ describe("writeSnapshot", () => {
     const names = load<u32>(b.ptr, 20);
     let p = b.ptr + FIXED;
     for (let i: u32 = 1; i < names; i++) p += 2 + <usize>load<u16>(p);
-    p += 2 * 32 + 5 * <usize>SLOT_SIZE;
+    p += 2 * 32 + 5 * <usize>FLOW_RECORD;
     expect<u32>(load<u32>(p)).toBe(3);
     expect<u32>(load<u32>(p + 4 + 3 * 72)).toBe(0);
     expect<usize>(b.len).toBe(p - b.ptr + 4 + 3 * 72 + 4 + 4);
@@ -289,11 +288,11 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
   it("another build (slot or counters size)", () => {
     init();
     const b = snapshot();
-    store<u32>(b.ptr, SLOT_SIZE + 8, 12);
+    store<u32>(b.ptr, FLOW_RECORD + 8, 12);
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob was written by an incompatible build");
-    store<u32>(b.ptr, SLOT_SIZE, 12);
+    store<u32>(b.ptr, FLOW_RECORD, 12);
     store<u32>(b.ptr, 24 * 8 + 8, 16);
     reseal(b);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
@@ -304,7 +303,7 @@ describe("restoreSnapshot: refusals leave the engine as it was", () => {
     traffic();
     take();
     const b = snapshot();
-    const at = b.ptr + b.len - 4 - <usize>SLOT_SIZE + 100; // inside the last flow
+    const at = b.ptr + b.len - 4 - <usize>FLOW_RECORD + 100; // inside the last flow
     store<u8>(at, load<u8>(at) ^ 1);
     expect<bool>(restoreSnapshot(b.ptr, b.len)).toBe(false);
     expect<string>(snapshotError()).toBe("state blob checksum mismatch (corrupt)");

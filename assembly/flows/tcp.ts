@@ -3,7 +3,7 @@
 // S/H/F/R are written once per direction like A/D/I/Q (§5.2: "once-only matches the common
 // case of retransmitted SYN/FIN").
 
-import { Flow, FLOW_CLOSED, HISTORY_CAP } from "./flowtable";
+import { Flow, FLOW_CLOSED, FLOW_FLIPPED } from "./flowtable";
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN } from "../parse/line";
 
 // Endpoint states, as Zeek names them.
@@ -90,44 +90,78 @@ export function connStateDescription(cs: u8): string {
 
 // ── history ──────────────────────────────────────────────────────────────────────────────────
 
-/** Bit for a letter in Flow.historySeen: letters A..Z map to bits 0..25 (upper) or the responder's half. */
+/**
+ * A history letter's four-bit code, which is also its bit in Flow.historySeen: the eight
+ * letters a log can produce are 0-7 from the originator, 8-15 from the responder.
+ */
 // @ts-ignore: decorator
-@inline function letterBit(letter: u32, fromOrig: bool): u32 {
-  // The eight letters a log can produce get bits 0-7; the responder's copy is shifted by 8.
-  let b: u32 = 0;
+@inline function letterCode(letter: u32, fromOrig: bool): u32 {
+  let c: u32 = 0;
   switch (letter) {
-    case 0x53: b = 0; break; // S
-    case 0x48: b = 1; break; // H
-    case 0x41: b = 2; break; // A
-    case 0x44: b = 3; break; // D
-    case 0x46: b = 4; break; // F
-    case 0x52: b = 5; break; // R
-    case 0x49: b = 6; break; // I
-    default: b = 7; // Q
+    case 0x53: c = 0; break; // S
+    case 0x48: c = 1; break; // H
+    case 0x41: c = 2; break; // A
+    case 0x44: c = 3; break; // D
+    case 0x46: c = 4; break; // F
+    case 0x52: c = 5; break; // R
+    case 0x49: c = 6; break; // I
+    default: c = 7; // Q
   }
-  return 1 << (fromOrig ? b : b + 8);
+  return fromOrig ? c : c + 8;
 }
+
+/** The letters of codes 0-15: upper case from the originator, lower from the responder. */
+const LETTERS: usize = memory.data<u8>([0x53, 0x48, 0x41, 0x44, 0x46, 0x52, 0x49, 0x51, 0x73, 0x68, 0x61, 0x64, 0x66, 0x72, 0x69, 0x71]);
+// @ts-ignore: decorator
+@inline const CODE_S: u64 = 0;
+// @ts-ignore: decorator
+@inline const CODE_R: u64 = 5;
+/** Originator codes that end Zeek's RSTOS0 pattern: H, A, F, I, Q ([^HAFGIQ]; logs have no G). */
+// @ts-ignore: decorator
+@inline const RSTOS0_STOPS: u32 = 0b11010110;
 
 /** Appends a history letter once per direction: upper case from the originator, lower from the responder. */
 export function addHistory(f: Flow, letter: u32, fromOrig: bool): void {
-  const bit = letterBit(letter, fromOrig);
-  if (f.historySeen & bit) return;
-  f.historySeen |= bit;
-  appendHistoryChar(f, fromOrig ? letter : letter | 0x20);
+  const code = letterCode(letter, fromOrig);
+  const seen = <u32>f.historySeen;
+  if (seen & (1 << code)) return;
+  f.history |= <u64>code << (<u64>popcnt(seen) << 2);
+  f.historySeen = <u16>(seen | (1 << code));
 }
 
-/** Appends a raw character (e.g. the flip marker '^'). */
-export function appendHistoryChar(f: Flow, c: u32): void {
-  const n = <u32>f.historyLen;
-  if (n >= HISTORY_CAP) return;
-  store<u8>(changetype<usize>(f) + offsetof<Flow>("history0") + n, <u8>c);
-  f.historyLen = <u8>(n + 1);
-}
-
-/** Pointer to the history text of a flow. */
+/** Letters in a flow's history (without the flip marker). */
 // @ts-ignore: decorator
-@inline export function historyPtr(f: Flow): usize {
-  return changetype<usize>(f) + offsetof<Flow>("history0");
+@inline export function historyLength(f: Flow): u32 {
+  return popcnt(<u32>f.historySeen);
+}
+
+/** Writes a flow's history as Zeek prints it (a leading '^' when flipped) at dst; returns its length. */
+export function historyText(f: Flow, dst: usize): u32 {
+  let n: u32 = 0;
+  if ((f.flags & FLOW_FLIPPED) != 0) store<u8>(dst + n++, 0x5e);
+  const len = historyLength(f);
+  const h = f.history;
+  for (let i: u32 = 0; i < len; i++) store<u8>(dst + n++, load<u8>(LETTERS + <usize>((h >> (<u64>i << 2)) & 15)));
+  return n;
+}
+
+/**
+ * Sets a flow's history from Zeek's text at src (snapshots store it so); a '^' is the flip
+ * marker, which FLOW_FLIPPED carries. False if the text has a letter a log cannot produce or
+ * one twice from the same side.
+ */
+export function historyFromText(f: Flow, src: usize, n: u32): bool {
+  f.history = 0;
+  f.historySeen = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u8>(src + i);
+    if (c == 0x5e) continue;
+    let code: u32 = 16;
+    for (let k: u32 = 0; k < 16; k++) if (<u32>load<u8>(LETTERS + k) == c) code = k;
+    if (code == 16 || (<u32>f.historySeen & (1 << code)) != 0) return false;
+    addHistory(f, c & ~0x20, code < 8);
+  }
+  return true;
 }
 
 /** The history letter a TCP packet produces (update_history, §1.3), or 0 for none. */
@@ -246,17 +280,13 @@ export function tcpConnState(f: Flow, noPayload: bool): u8 {
 
 /** history matches /^\^?S[^HAFGIQ]*R.*$/ (anchored, as Zeek's pattern == string is). */
 function historyIsRstOs0(f: Flow): bool {
-  const h = historyPtr(f);
-  const n = <u32>f.historyLen;
-  let i: u32 = 0;
-  if (i < n && load<u8>(h + i) == 0x5e) i++;
-  if (i >= n || load<u8>(h + i) != 0x53) return false;
-  i++;
-  while (i < n) {
-    const c = <u32>load<u8>(h + i);
-    if (c == 0x52) return true;
-    if (c == 0x48 || c == 0x41 || c == 0x46 || c == 0x47 || c == 0x49 || c == 0x51) return false;
-    i++;
+  const n = historyLength(f);
+  const h = f.history;
+  if (n == 0 || (h & 15) != CODE_S) return false;
+  for (let i: u32 = 1; i < n; i++) {
+    const code = (h >> (<u64>i << 2)) & 15;
+    if (code == CODE_R) return true;
+    if (code < 8 && (RSTOS0_STOPS & (1 << <u32>code)) != 0) return false;
   }
   return false;
 }

@@ -6,14 +6,15 @@ import { putIsoTime } from "../parse/clock";
 import { writeCommunityId } from "./communityid";
 import * as config from "../config";
 import {
-  Flow, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS, KEY_V6,
+  Flow, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_SYN_SEEN, HISTORY_CAP, KEY_ONE_WAY, KEY_PORTS, KEY_SIZE, KEY_V6,
+  flowAddr, flowKey,
 } from "../flows/flowtable";
 import { namePtr, nameLen, EMPTY_ID, OVERFLOW_ID } from "../flows/intern";
 import { putIp } from "../parse/ipaddr";
 import { ACT_BLOCK, ACT_LOG, ACT_PASS, LineRecord, whyText, KIND_HEX, KIND_MISSED, KIND_NAT, KIND_STATE, KIND_STATUS } from "../parse/line";
 import { beginRecord, endRecord, putAscii, putByte, putBytes, putI64, putJsonText, putU64, reserve, commit } from "./output";
 import { PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, putTransportName } from "../parse/protocols";
-import { connStateDescription, connStateName, historyPtr, tcpConnState, udpConnState, CS_OTH } from "../flows/tcp";
+import { connStateDescription, connStateName, historyText, tcpConnState, udpConnState, CS_OTH } from "../flows/tcp";
 import { DIR_UNKNOWN, directionName, directionOf } from "../flows/localnets";
 import { hostOf, observerAt } from "../flows/observers";
 import { icmpCodeName, icmpTypeName } from "../parse/icmp";
@@ -45,16 +46,16 @@ export function endReasonName(r: u8): string {
 
 const cidScratch: usize = memory.data(32);
 const addrScratch: usize = memory.data(32);
+const keyScratch: usize = memory.data(<i32>KEY_SIZE);
 
 /** Writes the summary of one flow. */
 export function writeFlow(f: Flow, reason: u8): void {
-  const base = changetype<usize>(f);
   const v6 = (f.keyFlags & KEY_V6) != 0;
   const hasPorts = (f.keyFlags & KEY_PORTS) != 0;
   const proto = <u32>f.proto;
   const isIcmp = proto == PROTO_ICMP || proto == PROTO_ICMPV6;
-  const origAddr = f.origIsB ? base + 16 : base;
-  const respAddr = f.origIsB ? base : base + 16;
+  const origAddr = flowAddr(f, f.origIsB != 0);
+  const respAddr = flowAddr(f, f.origIsB == 0);
   const origPort = f.origIsB ? <u32>f.portB : <u32>f.portA;
   const respPort = f.origIsB ? <u32>f.portA : <u32>f.portB;
   const packets = f.origPackets + f.respPackets;
@@ -159,7 +160,7 @@ export function writeFlow(f: Flow, reason: u8): void {
   putAscii('","conn_state_description":"');
   putAscii(connStateDescription(cs));
   putAscii('","history":"');
-  putBytes(historyPtr(f), <usize>f.historyLen);
+  commit(historyText(f, reserve(HISTORY_CAP + 1)));
   putAscii('","end_reason":"');
   putAscii(endReasonName(reason));
   putAscii('","action":"');
@@ -295,7 +296,8 @@ function putHex64(h: u64): void {
 
 /** A flow's id: its logging host's name, canonical key (addresses, ports, protocol, family) and start. */
 function putFlowId(f: Flow): void {
-  let h = fnvBytes(FNV_OFFSET, changetype<usize>(f), 38);
+  flowKey(f, keyScratch);
+  let h = fnvBytes(FNV_OFFSET, keyScratch, 38);
   h = fnvBytes(h, namePtr(f.observer), <usize>nameLen(f.observer));
   h = fnvU64(h, <u64>f.firstUs);
   putHex64(h ^ <u64>f.origIsB);

@@ -1,7 +1,7 @@
-import { Flow, FLOW_CLOSED, HISTORY_CAP, tableInit, tableInsert } from "../../flows/flowtable";
+import { Flow, FLOW_CLOSED, FLOW_FLIPPED, HISTORY_CAP, tableInit, tableInsert } from "../../flows/flowtable";
 import { TH_ACK, TH_FIN, TH_RST, TH_SYN, TH_PUSH } from "../../parse/line";
 import {
-  addHistory, appendHistoryChar, historyPtr, tcpHistoryLetter, tcpUpdate, tcpConnState, udpConnState, bothEnded,
+  addHistory, historyFromText, historyLength, historyText, tcpHistoryLetter, tcpUpdate, tcpConnState, udpConnState, bothEnded,
   connStateName, connStateDescription,
   TCP_INACTIVE, TCP_SYN_SENT, TCP_SYN_ACK_SENT, TCP_PARTIAL, TCP_ESTABLISHED, TCP_CLOSED, TCP_RESET,
   CS_S0, CS_S1, CS_SF, CS_REJ, CS_S2, CS_S3, CS_RSTO, CS_RSTR, CS_RSTOS0, CS_RSTRH, CS_SH, CS_SHR, CS_OTH,
@@ -34,8 +34,20 @@ function pkt(f: Flow, fromOrig: bool, flags: u32, data: bool = false): bool {
   return tcpUpdate(f, fromOrig, flags, data);
 }
 
+const TEXT = memory.data(32);
+
 function history(f: Flow): string {
-  return String.UTF8.decodeUnsafe(historyPtr(f), <usize>f.historyLen);
+  return String.UTF8.decodeUnsafe(TEXT, <usize>historyText(f, TEXT));
+}
+
+/** Sets a flow's history from text through historyFromText; "!" when it refuses the text. */
+function roundTrip(text: string): string {
+  const f = fresh();
+  const n = String.UTF8.byteLength(text);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, TEXT);
+  if (text.charAt(0) == "^") f.flags |= FLOW_FLIPPED;
+  if (!historyFromText(f, TEXT, <u32>n)) return "!";
+  return history(f);
 }
 
 function state(f: Flow, noPayload: bool = true): string {
@@ -78,7 +90,7 @@ describe("tcpHistoryLetter", () => {
   });
 });
 
-describe("addHistory / appendHistoryChar", () => {
+describe("addHistory / historyText / historyFromText", () => {
   it("upper case from the originator, lower case from the responder", () => {
     const f = fresh();
     addHistory(f, 0x53, ORIG);
@@ -100,14 +112,29 @@ describe("addHistory / appendHistoryChar", () => {
     }
     expect<string>(history(f)).toBe("SDdfRIq");
   });
-  it("appendHistoryChar writes raw characters (the ^ flip marker) and stops at HISTORY_CAP", () => {
+  it("the flip marker comes from FLOW_FLIPPED, first", () => {
     const f = fresh();
-    appendHistoryChar(f, 0x5e);
+    f.flags |= FLOW_FLIPPED;
     addHistory(f, 0x48, RESP);
     expect<string>(history(f)).toBe("^h");
-    for (let i = 0; i < 40; i++) appendHistoryChar(f, 0x78);
-    expect<u8>(f.historyLen).toBe(<u8>HISTORY_CAP);
-    expect<string>(history(f)).toBe("^h" + "x".repeat(<i32>HISTORY_CAP - 2));
+  });
+  it("holds all sixteen letters in the order they came (HISTORY_CAP)", () => {
+    const f = fresh();
+    const letters: u32[] = [0x51, 0x49, 0x52, 0x46, 0x44, 0x41, 0x48, 0x53];
+    for (let i = 0; i < 8; i++) {
+      addHistory(f, letters[i], RESP);
+      addHistory(f, letters[i], ORIG);
+    }
+    expect<u32>(historyLength(f)).toBe(HISTORY_CAP);
+    expect<string>(history(f)).toBe("qQiIrRfFdDaAhHsS");
+  });
+  it("reads Zeek's text back (snapshots of earlier builds store it), and refuses what a log cannot produce", () => {
+    expect<string>(roundTrip("ShADadFf")).toBe("ShADadFf");
+    expect<string>(roundTrip("^hADFr")).toBe("^hADFr");
+    expect<string>(roundTrip("")).toBe("");
+    expect<string>(roundTrip("SS")).toBe("!");
+    expect<string>(roundTrip("Sx")).toBe("!");
+    expect<string>(roundTrip("ShT")).toBe("!");
   });
 });
 
@@ -247,7 +274,7 @@ describe("tcpConnState: every reachable Zeek state", () => {
   });
   it("RSTOS0 with a leading flip marker and responder letters in between (^?S[^HAFGIQ]*R)", () => {
     const f = fresh();
-    appendHistoryChar(f, 0x5e);
+    f.flags |= FLOW_FLIPPED;
     pkt(f, ORIG, S); pkt(f, RESP, AP, true); pkt(f, ORIG, R);
     expect<string>(history(f)).toBe("^SdR");
     expect<u8>(tcpConnState(f, false)).toBe(CS_RSTOS0);
@@ -260,7 +287,7 @@ describe("tcpConnState: every reachable Zeek state", () => {
   });
   it("RSTRH: responder SYN-ACK then RST, no SYN seen", () => {
     const f = fresh();
-    appendHistoryChar(f, 0x5e);
+    f.flags |= FLOW_FLIPPED;
     pkt(f, RESP, SA); pkt(f, RESP, R);
     expect<string>(history(f)).toBe("^hr");
     expect<u8>(tcpConnState(f, true)).toBe(CS_RSTRH);
