@@ -79,6 +79,8 @@ function realHash(i: u32): u32 { return hashKey(key(i)); }
 function clusterHash(i: u32): u32 { return homeAt(i, (i * 7) & 15, 2047); }
 /** Homes in the last 4 buckets of a 2048-bucket index: the cluster wraps round to bucket 0. */
 function wrapHash(i: u32): u32 { return homeAt(i, 2047 - (i & 3), 2047); }
+/** Homes 0 and 1 of a 4096-bucket index. */
+function farHash(i: u32): u32 { return homeAt(i, i & 1, 4095); }
 /** 64 home buckets of a 1024-bucket index. */
 function churnHash(i: u32): u32 { return homeAt(i, ((i * 7) & 15) ^ (i & 0x30), 1023); }
 function all(i: u32): bool { return true; }
@@ -292,6 +294,20 @@ describe("tableRemove: backward-shift deletion", () => {
     for (let i: u32 = 0; i < 600; i++) drop(i, wrapHash(i));
     expect<u32>(tableUsed()).toBe(0);
     expect<i32>(mismatches(600, wrapHash, (i: u32): bool => false)).toBe(0);
+  });
+  it("a cluster past the distance an index entry can hold: homes come from hashing again", () => {
+    resetHomes();
+    tableInit(2048); // 4096 buckets; 1,100 keys with homes 0 and 1: distances up to ~1,100
+    for (let i: u32 = 0; i < 1100; i++) put(i, farHash(i));
+    expect<i32>(mismatches(1100, farHash, all)).toBe(0);
+    for (let k: u32 = 0; k < 1100; k++) {
+      const i = (k * 97) % 1100;
+      if (i % 3 == 0) drop(i, farHash(i));
+    }
+    expect<i32>(mismatches(1100, farHash, keepMod3)).toBe(0);
+    for (let i: u32 = 0; i < 1100; i++) if (i % 3 != 0) drop(i, farHash(i));
+    expect<u32>(tableUsed()).toBe(0);
+    resetHomes();
   });
   it("churn: many insert/remove rounds at full load never lose a key", () => {
     resetHomes();
