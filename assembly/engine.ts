@@ -9,7 +9,7 @@ import {
   Flow, FLOW_CLOSED, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_RULE_FROM_LOG, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS,
   KEY_V6, NIL, RETRY_LEVELS, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT,
   TIMER_TCP_ESTABLISHED, TIMER_TCP_HANDSHAKE, TIMER_TCP_RETRY, TIMER_UDP, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
-  tableRemove, tableUsed, tableHighWater, tableProbeSteps, slotOf, flowAt, flowAddr, slotIsLive,
+  tableRemove, tableUsed, tableHighWater, tableProbeSteps, tableBytes, slotOf, flowAt, flowAddr, slotIsLive,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
@@ -994,6 +994,7 @@ export function writeStats(): void {
   putAscii(',"table_high_water":'); putU64(tableHighWater());
   putAscii(',"table_probe_steps":'); putU64(tableProbeSteps());
   putAscii(',"table_capacity":'); putU64(config.capacity);
+  putAscii(',"table_bytes":'); putU64(tableBytes());
   putAscii('}}}');
   endRecord();
 }

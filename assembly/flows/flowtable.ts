@@ -440,9 +440,14 @@ function v6Give(e: u32): void {
   v6Free = e;
 }
 
-/** Bytes the IPv6 pool holds (stats: it grows with the IPv6 flows a log has). */
+/** Bytes the IPv6 pool holds (it grows with the IPv6 flows a log has). */
 export function tableV6Bytes(): usize {
   return <usize>v6Cap * V6_ENTRY;
+}
+
+/** Bytes of linear memory the table holds: slots, index and IPv6 pool (stats `table_bytes`). */
+export function tableBytes(): usize {
+  return <usize>capacity * SLOT_SIZE + (<usize>(indexMask + 1) << 2) + tableV6Bytes();
 }
 
 /** Puts the flow at the tail of timer list `cls` with timer time t. */
