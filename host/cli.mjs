@@ -308,19 +308,28 @@ async function makeSink(cmd, stdout, warn) {
 /**
  * A file's bytes READ_CHUNK at a time, into one buffer that each read overwrites: a stream's
  * fresh Buffer per read was garbage that V8 collected late (tens of MB under a flood). A chunk
- * is valid until the next is taken; the engine copies what it keeps.
+ * is valid until the next is taken; the engine copies what it keeps. For a regular file,
+ * `place.origin` says where the chunk lies ({ fd, position }), so the engine's journal notes
+ * that instead of a copy, and the file is closed when the engine releases it (a FIFO or a
+ * device is read once: origin null, copied as before).
  */
-async function* fileChunks(path) {
+async function* fileChunks(path, engine, place) {
   const fh = await open(path, 'r');
+  let regular = false;
   try {
+    regular = (await fh.stat()).isFile();
     const buf = Buffer.allocUnsafeSlow(READ_CHUNK);
-    for (;;) {
+    for (let position = 0; ;) {
       const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
       if (bytesRead === 0) return;
+      place.origin = regular ? { fd: fh.fd, position } : null;
+      position += bytesRead;
       yield buf.subarray(0, bytesRead);
     }
   } finally {
-    await fh.close();
+    place.origin = null;
+    if (regular) engine.release(fh.fd, () => fh.close().catch(() => {}));
+    else await fh.close();
   }
 }
 
@@ -336,7 +345,8 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     const plain = f !== '-' && !f.endsWith('.gz');
     const gunzip = f.endsWith('.gz') ? (await import('node:zlib')).createGunzip : null; // before the stream opens
     const raw = plain ? null : f === '-' ? stdin : createReadStream(f, { highWaterMark: READ_CHUNK });
-    const src = plain ? fileChunks(f) : gunzip ? raw.pipe(gunzip()) : raw;
+    const place = { origin: null };
+    const src = plain ? fileChunks(f, engine, place) : gunzip ? raw.pipe(gunzip()) : raw;
     if (f.endsWith('.gz')) raw.on('error', (err) => src.destroy(err));
     if (bar && raw) raw.on('data', (chunk) => bar.update((done += chunk.length)));
     const interrupt = () => {
@@ -351,7 +361,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
         if (bar && plain) bar.update((done += chunk.length));
         writing = true;
         // reused pieces: the sink is done with each before the next (no garbage per piece)
-        for (const piece of engine.pushPieces(chunk, { reuse: true })) await sink.write(piece);
+        for (const piece of engine.pushPieces(chunk, { reuse: true, origin: place.origin })) await sink.write(piece);
         writing = false;
         if (stop.requested) break;
       }
@@ -364,6 +374,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
         await sink.write(engine.drain());
         for (const piece of engine.flushPieces()) await sink.write(piece);
         if (cmd.stats) await sink.write(engine.stats());
+        engine.checkpoint();
         await sink.close();
         return 1;
       }
@@ -382,6 +393,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
   }
   for (const piece of engine.flushPieces({ reuse: true })) await sink.write(piece);
   if (cmd.stats) await sink.write(engine.stats());
+  engine.checkpoint(); // of an empty table: closes the files the journal still held
   await sink.close();
   return stop.requested ? SIGNAL_EXIT[stop.signal] ?? 1 : 0;
 }
