@@ -3,15 +3,14 @@
 
 import { createReadStream, statSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { FlowEngine, ConfigError } from './engine.mjs';
 import { StreamSink } from './sinks.mjs';
-import { runFollow, runListen, Stopper } from './live.mjs';
-import { Listener } from './listen.mjs';
+import { Stopper } from './stopper.mjs';
 import { LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen-options.mjs';
-import { offsetMinutes } from './syslog.mjs';
+// Loaded only by the paths that need them (each module loaded costs resident memory for the
+// whole run): node:zlib for .gz input, node:crypto, live.mjs, listen.mjs and syslog.mjs for
+// --follow and --listen, elasticsearch.mjs and report/ as before.
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
        ipmon-flow report [options] FILE... -o report.html   (an HTML page; see report --help)
@@ -309,23 +308,32 @@ async function makeSink(cmd, stdout, warn) {
 /**
  * A file's bytes READ_CHUNK at a time, into one buffer that each read overwrites: a stream's
  * fresh Buffer per read was garbage that V8 collected late (tens of MB under a flood). A chunk
- * is valid until the next is taken; the engine copies what it keeps.
+ * is valid until the next is taken; the engine copies what it keeps. For a regular file,
+ * `place.origin` says where the chunk lies ({ fd, position }), so the engine's journal notes
+ * that instead of a copy, and the file is closed when the engine releases it (a FIFO or a
+ * device is read once: origin null, copied as before).
  */
-async function* fileChunks(path) {
+async function* fileChunks(path, engine, place) {
   const fh = await open(path, 'r');
+  let regular = false;
   try {
+    regular = (await fh.stat()).isFile();
     const buf = Buffer.allocUnsafeSlow(READ_CHUNK);
-    for (;;) {
+    for (let position = 0; ;) {
       const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
       if (bytesRead === 0) return;
+      place.origin = regular ? { fd: fh.fd, position } : null;
+      position += bytesRead;
       yield buf.subarray(0, bytesRead);
     }
   } finally {
-    await fh.close();
+    place.origin = null;
+    if (regular) engine.release(fh.fd, () => fh.close().catch(() => {}));
+    else await fh.close();
   }
 }
 
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = 256 << 10;
 
 /** Reads files or stdin once, start to end (the original mode). Returns the exit code. */
 async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
@@ -335,8 +343,10 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     // a plain file in one reused buffer; stdin and .gz as streams (a signal must end a read
     // that waits on a quiet pipe; a file's read ends by itself, and the loop checks the stop)
     const plain = f !== '-' && !f.endsWith('.gz');
+    const gunzip = f.endsWith('.gz') ? (await import('node:zlib')).createGunzip : null; // before the stream opens
     const raw = plain ? null : f === '-' ? stdin : createReadStream(f, { highWaterMark: READ_CHUNK });
-    const src = plain ? fileChunks(f) : f.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+    const place = { origin: null };
+    const src = plain ? fileChunks(f, engine, place) : gunzip ? raw.pipe(gunzip()) : raw;
     if (f.endsWith('.gz')) raw.on('error', (err) => src.destroy(err));
     if (bar && raw) raw.on('data', (chunk) => bar.update((done += chunk.length)));
     const interrupt = () => {
@@ -351,7 +361,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
         if (bar && plain) bar.update((done += chunk.length));
         writing = true;
         // reused pieces: the sink is done with each before the next (no garbage per piece)
-        for (const piece of engine.pushPieces(chunk, { reuse: true })) await sink.write(piece);
+        for (const piece of engine.pushPieces(chunk, { reuse: true, origin: place.origin })) await sink.write(piece);
         writing = false;
         if (stop.requested) break;
       }
@@ -364,6 +374,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
         await sink.write(engine.drain());
         for (const piece of engine.flushPieces()) await sink.write(piece);
         if (cmd.stats) await sink.write(engine.stats());
+        engine.checkpoint();
         await sink.close();
         return 1;
       }
@@ -382,12 +393,14 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
   }
   for (const piece of engine.flushPieces({ reuse: true })) await sink.write(piece);
   if (cmd.stats) await sink.write(engine.stats());
+  engine.checkpoint(); // of an empty table: closes the files the journal still held
   await sink.close();
   return stop.requested ? SIGNAL_EXIT[stop.signal] ?? 1 : 0;
 }
 
 /** A digest of the settings that shape flows, to notice a change across --state restarts. */
-function configDigest(config) {
+async function configDigest(config) {
+  const { createHash } = await import('node:crypto');
   const { year, ...rest } = config; // the default year follows the calendar: not a change
   const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
@@ -396,6 +409,7 @@ function configDigest(config) {
 /** Receives lines from the network (--listen) until a signal. Returns the exit code. */
 async function runNetwork(cmd, engine, sink, { warn, stop }) {
   const h = cmd.host;
+  const [{ Listener }, { offsetMinutes }, { runListen }] = await Promise.all([import('./listen.mjs'), import('./syslog.mjs'), import('./live.mjs')]);
   const listener = new Listener({ ...h.listen, offsetMin: offsetMinutes(cmd.config.utc_offset), warn });
   try {
     await listener.start();
@@ -405,12 +419,12 @@ async function runNetwork(cmd, engine, sink, { warn, stop }) {
     return 1;
   }
   for (const b of listener.bound) warn(`listening on ${b.url}${b.loopback ? '' : ' (not loopback: other hosts can send to it)'}`);
-  await runListen({ listener, ...liveOptions(cmd, engine, sink, { warn, stop }) });
+  await runListen({ listener, ...(await liveOptions(cmd, engine, sink, { warn, stop })) });
   return 0;
 }
 
 /** What following a file and listening share: the engines (the first is given), sink, state, timers. */
-function liveOptions(cmd, engine, sink, { warn, stop }) {
+async function liveOptions(cmd, engine, sink, { warn, stop }) {
   const h = cmd.host;
   let first = engine;
   return {
@@ -428,7 +442,7 @@ function liveOptions(cmd, engine, sink, { warn, stop }) {
     checkpointMs: h.stateIntervalMs,
     warn,
     stop,
-    configDigest: configDigest(cmd.config),
+    configDigest: await configDigest(cmd.config),
   };
 }
 
@@ -436,11 +450,12 @@ function liveOptions(cmd, engine, sink, { warn, stop }) {
 async function runLive(cmd, engine, sink, { stdin, warn, stop }) {
   const h = cmd.host;
   if (h.listen) return runNetwork(cmd, engine, sink, { warn, stop });
+  const { runFollow } = await import('./live.mjs');
   await runFollow({
     path: h.follow,
     stream: h.follow === '-' ? stdin : null,
     fromStart: h.fromStart,
-    ...liveOptions(cmd, engine, sink, { warn, stop }),
+    ...(await liveOptions(cmd, engine, sink, { warn, stop })),
   });
   return 0;
 }

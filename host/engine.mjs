@@ -2,7 +2,8 @@
 // pointer/length ABI (assembly/hosts/node.ts). Many lines go in per call; NDJSON comes out.
 
 import { createHash, randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 /** Default location of the release module, relative to this file. */
@@ -72,16 +73,25 @@ export class FlowEngine {
   #make;
   #config;
   #lastOutLen = 0;
-  /** The state to go back to after a trap (a snapshot blob), null for a freshly configured one. */
+  /**
+   * The state to go back to after a trap: a snapshot blob as its pieces deflated one by one
+   * ({ parts, length }: length the blob's), null for a freshly configured one.
+   */
   #checkpoint = null;
-  #checkpointBuf = null;
   /** Where reused pieces are copied (pushPieces/flushPieces with `reuse`). */
   #pieceBuf = null;
-  /** What changed the state since the checkpoint, to replay: ['p', bytes] | ['a', µs] | ['s'] (a flush piece). */
+  /**
+   * What changed the state since the checkpoint, to replay: ['p', bytes] | ['f', fd, position,
+   * length, crc32] (input bytes still in a file) | ['a', µs] | ['s'] (a flush piece).
+   */
   #journal = [];
   /** Where the journal's input bytes are kept: one buffer reused between checkpoints. */
   #arena = null;
   #arenaUsed = 0;
+  /** Input bytes in the journal (kept or in files): what a recovery would process again. */
+  #journalBytes = 0;
+  /** close() of files released while the journal still reads them: called at the next checkpoint. */
+  #held = [];
   /** Traps caught, instances started again, lines that trapped (forwarded as `trapped`). */
   trap = { traps: 0, restarts: 0, lines: 0 };
 
@@ -148,7 +158,7 @@ export class FlowEngine {
    * arena is full the state is checkpointed first, so the journal starts again empty.
    */
   #keep(bytes) {
-    if (this.#arenaUsed + bytes.length > CHECKPOINT_BYTES) {
+    if (this.#arenaUsed + bytes.length > CHECKPOINT_BYTES || this.#journalBytes + bytes.length > JOURNAL_BYTES) {
       // copied out first: the snapshot may grow memory, which detaches a view of it
       const out = Buffer.from(bytes);
       this.#checkpointNow();
@@ -159,36 +169,49 @@ export class FlowEngine {
     const at = this.#arenaUsed;
     this.#arena.set(bytes, at);
     this.#arenaUsed += bytes.length;
+    this.#journalBytes += bytes.length;
     return this.#arena.subarray(at, at + bytes.length);
   }
 
-  #checkpointNow() {
-    // into one buffer kept between checkpoints: a fresh copy each time left the size of the
-    // table in garbage per checkpoint, which V8 collects late (external memory)
-    let buf = this.#checkpointBuf;
-    let len = 0;
-    let overwritten = false;
-    try {
-      for (const piece of this.#snapshotPieces()) {
-        if (len === 0) {
-          // the whole length comes with the first piece: one buffer, never regrown midway
-          const size = this.x.node_snapshot_size();
-          if (!buf || buf.length < size) buf = Buffer.allocUnsafe(size + (size >> 3));
-        }
-        buf.set(piece, len);
-        overwritten ||= buf === this.#checkpointBuf;
-        len += piece.length;
-      }
-    } catch (err) {
-      // pieces taken over the last checkpoint (one buffer, not two, to keep a second table's
-      // worth out of memory): recovery has nothing left to start from
-      if (overwritten) this.#checkpoint = LOST;
-      throw err;
+  /**
+   * The journal entry of input bytes that are also in a file (`origin`: fd and position): where
+   * they are and their CRC-32, not a copy. Checkpoints first when the journal is long enough.
+   */
+  #place(bytes, fd, position) {
+    if (this.#journalBytes + bytes.length > JOURNAL_BYTES) this.#checkpointNow();
+    this.#journalBytes += bytes.length;
+    return ['f', fd, position, bytes.length, crc32(bytes)];
+  }
+
+  /** The bytes of a file entry read back, or a trap if the file no longer holds them. */
+  #readBack([, fd, position, length, crc]) {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    for (let n; got < length; got += n) {
+      n = readSync(fd, buf, got, length - got, position + got);
+      if (n === 0) break;
     }
-    this.#checkpointBuf = buf;
-    this.#checkpoint = buf.subarray(0, len);
+    if (got < length || crc32(buf) !== crc) throw new ModuleTrap(`ipmon-flow module trapped, and its input since the last checkpoint cannot be read again: the file changed at byte ${position}`);
+    return buf;
+  }
+
+  #checkpointNow() {
+    // Deflated piece by piece as the pieces come: a full table's snapshot held as it is was the
+    // host's largest allocation (~12 MB at the default capacity, beside the table itself), and
+    // level 1 takes about as long as the snapshot does (a SYN flood's table deflates ~9:1).
+    // The checkpoint before stays until this one is whole: a trap midway leaves it, with the
+    // journal, to recover from.
+    const parts = [];
+    let length = 0;
+    for (const piece of this.#snapshotPieces()) {
+      parts.push(deflateRawSync(piece, DEFLATE));
+      length += piece.length;
+    }
+    this.#checkpoint = { parts, length };
     this.#journal = [];
     this.#arenaUsed = 0;
+    this.#journalBytes = 0;
+    for (const close of this.#held.splice(0)) close();
   }
 
   /**
@@ -206,16 +229,22 @@ export class FlowEngine {
   /** A new instance at the checkpoint, the journal replayed; what it writes was written before. */
   #rebuild() {
     this.trap.restarts++;
-    if (this.#checkpoint === LOST) throw new ModuleTrap('ipmon-flow module trapped while writing a checkpoint, and the one before it is lost');
     this.#start();
     if (this.#checkpoint) {
-      const blob = this.#checkpoint;
-      const ptr = this.x.node_input(blob.length); // before the view: it may grow memory
-      new Uint8Array(this.x.memory.buffer, ptr, blob.length).set(blob);
-      this.#call(() => this.x.node_restore(blob.length));
+      const { parts, length } = this.#checkpoint;
+      const ptr = this.x.node_input(length); // before any view: it may grow memory
+      let at = 0;
+      for (const part of parts) {
+        const piece = inflateRawSync(part);
+        new Uint8Array(this.x.memory.buffer, ptr + at, piece.length).set(piece);
+        at += piece.length;
+      }
+      this.#call(() => this.x.node_restore(length));
     }
-    for (const [op, arg] of this.#journal) {
+    for (const entry of this.#journal) {
+      const [op, arg] = entry;
       if (op === 'p') this.#feedRaw(arg); // its records were written before
+      else if (op === 'f') this.#feedRaw(this.#readBack(entry));
       else if (op === 'a') this.#call(() => this.x.node_advance(BigInt(arg)));
       else this.#call(() => this.x.node_flush_some(OUTPUT_PIECE));
     }
@@ -280,10 +309,11 @@ export class FlowEngine {
   }
 
   /** Copies bytes into the module's input buffer and processes them as whole lines. */
-  #process(bytes, reuse = false) {
+  #process(bytes, reuse = false, origin = null, at = 0) {
     if (bytes.length === 0) return EMPTY;
-    const copy = this.#keep(bytes);
-    return this.#stateful(() => this.#processRaw(copy, reuse), ['p', copy], () => this.#linesAfterTrap(copy));
+    const entry = origin && crc32 ? this.#place(bytes, origin.fd, origin.position + at) : ['p', this.#keep(bytes)];
+    const copy = entry[0] === 'p' ? entry[1] : bytes;
+    return this.#stateful(() => this.#processRaw(copy, reuse), entry, () => this.#linesAfterTrap(copy));
   }
 
   /** Feeds log bytes (Buffer, Uint8Array or string); returns the NDJSON of the records that became due. */
@@ -298,8 +328,11 @@ export class FlowEngine {
    * taking the next keeps memory flat. Iterate it to the end: lines are processed as it goes.
    * With `reuse`, every piece is a view of one buffer that the next piece overwrites (nothing
    * left for the garbage collector): for a caller that is done with a piece before the next.
+   * With `origin` ({ fd, position }), the chunk is what the regular file open as fd holds at
+   * that position: the journal notes where, not a copy (a recovery reads the bytes again and
+   * checks them), so fd must stay open until given to release().
    */
-  *pushPieces(chunk, { reuse = false } = {}) {
+  *pushPieces(chunk, { reuse = false, origin = null } = {}) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     const cut = bytes.lastIndexOf(NEWLINE);
     if (cut < 0) {
@@ -322,7 +355,7 @@ export class FlowEngine {
         const nl = bytes.lastIndexOf(NEWLINE, start + INPUT_PIECE - 1);
         end = nl >= start ? nl + 1 : bytes.indexOf(NEWLINE, start + INPUT_PIECE) + 1; // one long line
       }
-      const out = this.#process(bytes.subarray(start, end), reuse);
+      const out = this.#process(bytes.subarray(start, end), reuse, origin, start);
       start = end;
       yield out;
     }
@@ -407,6 +440,21 @@ export class FlowEngine {
     return out;
   }
 
+  /**
+   * The caller is done reading fd (an `origin` of pushPieces): `close` is called once no
+   * recovery can need the file, now or at a later checkpoint (after MAX_HELD such files, at once).
+   */
+  release(fd, close) {
+    if (!this.#journal.some((e) => e[0] === 'f' && e[1] === fd)) return close();
+    this.#held.push(close);
+    if (this.#held.length >= MAX_HELD) this.#checkpointNow();
+  }
+
+  /** Takes a checkpoint now: the journal starts again empty, and released files are closed. */
+  checkpoint() {
+    this.#checkpointNow();
+  }
+
   /** Bytes of linear memory in use by the instance. */
   memoryBytes() {
     return this.x.memory.buffer.byteLength;
@@ -414,15 +462,18 @@ export class FlowEngine {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** The checkpoint after a trap while one was being written (see #checkpointNow). */
-const LOST = Buffer.alloc(0);
+const { deflateRawSync, inflateRawSync } = zlib;
+/** CRC-32 of file input noted in the journal (Node 20.15 on; before it, input is copied). */
+const crc32 = zlib.crc32;
+/** Checkpoints: the fastest level, which still takes a full table's snapshot to about a tenth. */
+const DEFLATE = { level: 1 };
 
 /**
  * Input bytes per module call, and output bytes per flush call: what one call writes, and so
  * the module's output buffer (linear memory never shrinks), stays near a megabyte even when
  * every line ends a flow.
  */
-const INPUT_PIECE = 64 << 10;
+const INPUT_PIECE = 32 << 10;
 const OUTPUT_PIECE = 256 << 10;
 
 function concat(pieces) {
@@ -435,6 +486,14 @@ function concat(pieces) {
  * what the journal holds, and on the work a recovery repeats.
  */
 const CHECKPOINT_BYTES = 8 << 20;
+/**
+ * Input in the journal, kept or in files, before a checkpoint: the bound on the work a recovery
+ * repeats (~0.2 s). Larger than the arena, since file input costs the journal no memory: fewer
+ * checkpoints of a full table (each ~45 ms, and its deflated copy garbage that V8 collects late).
+ */
+const JOURNAL_BYTES = 32 << 20;
+/** Files released while the journal still reads them, held open until a checkpoint. */
+const MAX_HELD = 16;
 
 /** A trap inside the module (out of bounds, unreachable, stack overflow). */
 export class ModuleTrap extends Error {}

@@ -16,6 +16,8 @@ import { locateCheckpointFile, StreamReader, TailReader } from './follow.mjs';
 import { readStateFile, writeStateFile, STATE_VERSION } from './state.mjs';
 import { ListenInput } from './listen-input.mjs';
 
+export { Stopper } from './stopper.mjs';
+
 const NEWLINE = 0x0a;
 const EMPTY = Buffer.alloc(0);
 /** A "line" longer than this without a newline is cut, so memory stays bounded. */
@@ -25,48 +27,6 @@ const MAX_LINE = 1 << 16;
 export function clockUs(engine) {
   const c = engine.clock();
   return c > 0 ? c : null;
-}
-
-/** A shutdown request (SIGTERM/SIGINT) that wakes whatever is sleeping. */
-export class Stopper {
-  constructor() {
-    this.requested = false;
-    this.signal = null;
-    this.listeners = new Set();
-  }
-
-  /** Asks everything to stop; `signal` names the reason (e.g. 'SIGTERM'). */
-  request(signal) {
-    if (this.requested) return;
-    this.requested = true;
-    this.signal = signal;
-    for (const f of [...this.listeners]) f(signal);
-  }
-
-  /** Calls f when a stop is requested. */
-  onRequest(f) {
-    this.listeners.add(f);
-  }
-
-  /** Forgets a listener added with onRequest. */
-  offRequest(f) {
-    this.listeners.delete(f);
-  }
-
-  /** Waits ms, or less when a stop is requested or `early` (a promise) settles first. */
-  sleep(ms, early) {
-    if (this.requested) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        this.listeners.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.listeners.add(done);
-      early?.then(done, done);
-    });
-  }
 }
 
 /**

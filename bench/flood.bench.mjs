@@ -1,0 +1,73 @@
+// Memory under a SYN flood (issue 8 point 2): the CLI on 3M blocked SYNs from unique sources,
+// 1 µs apart (host-test/lib/hostile.mjs synFlood: the table full after 65,536 lines, then an
+// eviction record a line), at the default capacity. Prints the peak resident set (the kernel's
+// maxrss, what `/usr/bin/time -v` calls "Maximum resident set size") and seconds, median of
+// BENCH_RUNS, and a breakdown sampled inside the process at its peak.
+//
+//   node bench/flood.bench.mjs [--lines N] [--keep FILE]     (also run by npm run bench)
+//
+// The breakdown: process.memoryUsage() and the module's linear memory, sampled every 20 ms by a
+// preloaded probe (bench/lib/rss-probe.mjs); the flood file is written to a temporary directory.
+
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { synFlood } from '../host-test/lib/hostile.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS || 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mib = (bytes) => (bytes / 1048576).toFixed(1);
+
+function writeFlood(file, lines) {
+  const fd = openSync(file, 'w');
+  for (let i = 0; i < lines; i += 100_000) writeSync(fd, synFlood(Math.min(100_000, lines - i), i));
+  closeSync(fd);
+}
+
+function once(file) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const out = openSync('/dev/null', 'w');
+    const child = spawn(process.execPath, ['--import', join(ROOT, 'bench/lib/rss-probe.mjs'), join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', file],
+      { stdio: ['ignore', out, 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      closeSync(out);
+      const m = /^rss-probe (.*)$/m.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`cli exited ${code}: ${err}`));
+      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, ...JSON.parse(m[1]) });
+    });
+  });
+}
+
+export async function run({ lines = 3_000_000, keep = null } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'ipmon-flood-'));
+  try {
+    const file = keep ?? join(dir, 'flood.log');
+    writeFlood(file, lines);
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await once(file));
+    const peak = median(runs.map((r) => r.maxRssKiB));
+    const at = runs.find((r) => r.maxRssKiB === peak);
+    const p = at.atPeak;
+    console.log(`SYN flood of ${lines.toLocaleString('en-US')} lines, CLI at the default capacity: peak RSS ${peak} KiB (${(peak / 1024).toFixed(1)} MiB; runs ${runs.map((r) => r.maxRssKiB).join(', ')}), ` +
+      `${median(runs.map((r) => r.seconds)).toFixed(2)} s (median of ${RUNS})`);
+    console.log(`  at the sampled peak: rss ${mib(p.rss)} MiB, V8 heap ${mib(p.heapTotal)} (used ${mib(p.heapUsed)}), external ${mib(p.external)} ` +
+      `(array buffers ${mib(p.arrayBuffers)}), linear memory ${mib(p.wasm)} MiB`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const arg = (name) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  await run({ lines: Number(arg('--lines') ?? 3_000_000), keep: arg('--keep') ?? null });
+}
