@@ -213,10 +213,31 @@ test('logger over TCP, RFC 5424 with octet counting and no host: the sender\'s a
   assert.equal(s.lines_read, g.lines.length + 1);
 });
 
+/**
+ * The sample as its firewall would log it starting about two minutes ago: every time of day
+ * (the syslog header's and ipmon's) moved by the same whole seconds. ipmon -s and the sender's
+ * header then agree, as they do on a real firewall; the fixture's own 10:00 UTC put ipmon's
+ * time minutes to an hour away from the header logger wrote, and flows ended differently
+ * when the test ran between about 10:05 and 11:00 UTC.
+ */
+function sampleNearNow() {
+  const day = 86400;
+  const now = Math.floor(Date.now() / 1000) % day;
+  const start = Math.max(now - 120, 30); // not across midnight: the sample spans 90 s
+  const shift = (t) => {
+    const [h, m, sec] = t.split(':').map(Number);
+    const v = (h * 3600 + m * 60 + sec - 36000 + start) % day;
+    return [Math.floor(v / 3600), Math.floor(v / 60) % 60, v % 60].map((x) => String(x).padStart(2, '0')).join(':');
+  };
+  return SAMPLE.replace(/^(\w{3} [ \d]\d )(\d\d:\d\d:\d\d)( \S+ \S+: )(\d\d:\d\d:\d\d)?/gm,
+    (_, date, header, tag, ipmon) => `${date}${shift(header)}${tag}${ipmon ? shift(ipmon) : ''}`);
+}
+
 for (const rfc of ['--rfc3164', '--rfc5424']) {
   test(`logger over UDP, ${rfc}, ipmon -s messages: the flows of the fixture, dated by the sender's header`, async () => {
     // ipmon's syslog mode writes only the time of day: the date is the syslog header's
-    const messages = sampleLines.map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ipmon\[\d+\]: /, ''));
+    const sample = sampleNearNow();
+    const messages = sample.trimEnd().split('\n').map((l) => l.replace(/^\w{3} [ \d]\d \d\d:\d\d:\d\d \S+ ipmon\[\d+\]: /, ''));
     const file = join(tmp, `logger-udp${rfc}.txt`);
     writeFileSync(file, `${[...messages, markerLine(`udp${rfc}`)].join('\n')}\n`);
     const run = await startListening(['--listen', 'udp://:0', ...REPLAY]);
@@ -226,7 +247,7 @@ for (const rfc of ['--rfc3164', '--rfc5424']) {
     await stop(run);
     const timeOfDay = (iso) => iso.slice(11);
     const facts = (f) => flowFacts({ ...f, event: { ...f.event, start: timeOfDay(f.event.start), end: timeOfDay(f.event.end) } });
-    const want = flowsOf(await correlate(SAMPLE, { year: 2026 }));
+    const want = flowsOf(await correlate(sample, { year: 2026 }));
     const got = flowsOf(run.records);
     assert.deepEqual(sorted(got.map(facts)), sorted(want.map(facts)));
     // the header logger wrote (its clock, UTC) placed ipmon's time of day within 12 hours of it

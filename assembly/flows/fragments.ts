@@ -69,11 +69,20 @@ let frags: usize = 0;
 let fragSeq: u32 = 0;
 const KEY: usize = memory.data(40);
 
-/** Forgets every datagram (the table is allocated on first use). */
+/** Forgets every datagram. */
 export function fragmentsInit(): void {
-  if (frags == 0) frags = heap.alloc(<usize>FRAG_SLOTS * SIZE);
-  memory.fill(frags, 0, <usize>FRAG_SLOTS * SIZE);
+  if (frags != 0) memory.fill(frags, 0, <usize>FRAG_SLOTS * SIZE);
   fragSeq = 0;
+}
+
+/**
+ * The datagram table, allocated when the first datagram is remembered: most logs have no
+ * fragments, and its 512 KiB would be resident from configure on for nothing.
+ */
+function fragsReady(): void {
+  if (frags != 0) return;
+  frags = heap.alloc(<usize>FRAG_SLOTS * SIZE);
+  memory.fill(frags, 0, <usize>FRAG_SLOTS * SIZE);
 }
 
 /** Datagram slot i (for snapshots). */
@@ -84,6 +93,7 @@ export function fragmentsInit(): void {
 
 /** True if datagram slot i is waiting for a fragment. */
 export function datagramWaiting(i: u32): bool {
+  if (frags == 0) return false;
   return (datagramAt(i).flags & (F_USED | F_DONE)) == F_USED;
 }
 
@@ -126,6 +136,7 @@ function same(d: Datagram, src: usize, dst: usize, host: u32, proto: u32): bool 
  * in flow (slot, generation): remembered until a tail claims it or it is replaced.
  */
 export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nextOff: u32, t: i64, flowSlot: u32, flowGen: u32): void {
+  fragsReady();
   const base = setOf(src, dst, host, proto);
   // A full set replaces the datagram that came first. Not the earliest time: the logging
   // hosts sharing a set may be hours apart, and one behind would lose its fresh datagrams.
@@ -165,6 +176,7 @@ export function fragmentFirst(src: usize, dst: usize, host: u32, proto: u32, nex
  * flow is datagramAt(slot).flowSlot/flowGen), or -1.
  */
 export function fragmentTail(src: usize, dst: usize, host: u32, proto: u32, hasId: bool, id: u32, off: u32, len: u32, more: bool, t: i64): i32 {
+  if (frags == 0) return -1; // no datagram remembered yet
   const base = setOf(src, dst, host, proto);
   let found: i32 = -1;
   let oldest = i64.MAX_VALUE;
