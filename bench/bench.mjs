@@ -9,7 +9,8 @@
 //      engine, beside the plain log in the same run
 //   4. what pairing costs a host log: the plain log with pairing off (pair_window 0) run right
 //      beside the default, through the CLI and in-process, the ratio taken pair by pair
-//   5. bytes of linear memory per tracked flow (measured from memory growth)
+//   5. bytes of linear memory per tracked flow (the table's table_bytes / capacity, and from memory
+//      growth between two capacities)
 //   6. every bench/*.bench.mjs (e.g. the Fluent Bit entry point; instruction counts per line
 //      under valgrind, repeatable where seconds are not) via its run()
 

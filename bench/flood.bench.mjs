@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { synFlood } from '../host-test/lib/hostile.mjs';
+import { FlowEngine } from '../host/engine.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS || 3);
@@ -57,6 +58,10 @@ export async function run({ lines = 3_000_000, keep = null } = {}) {
     const p = at.atPeak;
     console.log(`SYN flood of ${lines.toLocaleString('en-US')} lines, CLI at the default capacity: peak RSS ${peak} KiB (${(peak / 1024).toFixed(1)} MiB; runs ${runs.map((r) => r.maxRssKiB).join(', ')}), ` +
       `${median(runs.map((r) => r.seconds)).toFixed(2)} s (median of ${RUNS})`);
+    // issue 8's bound: 64 MiB plus the flow table at the default capacity (its table_bytes)
+    const table = JSON.parse(new FlowEngine().stats().toString('utf8')).ipmon.stats.table_bytes;
+    const bound = 64 * 1024 + table / 1024;
+    console.log(`  bound 64 MiB + the table's ${mib(table)} MiB = ${bound} KiB: peak at ${(peak / bound).toFixed(3)} of it`);
     console.log(`  at the sampled peak: rss ${mib(p.rss)} MiB, V8 heap ${mib(p.heapTotal)} (used ${mib(p.heapUsed)}), external ${mib(p.external)} ` +
       `(array buffers ${mib(p.arrayBuffers)}), linear memory ${mib(p.wasm)} MiB`);
   } finally {
