@@ -333,7 +333,7 @@ async function* fileChunks(path, engine, place) {
   }
 }
 
-const READ_CHUNK = 256 << 10;
+const READ_CHUNK = 1 << 20;
 
 /** Reads files or stdin once, start to end (the original mode). Returns the exit code. */
 async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {

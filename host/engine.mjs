@@ -473,7 +473,7 @@ const DEFLATE = { level: 1 };
  * the module's output buffer (linear memory never shrinks), stays near a megabyte even when
  * every line ends a flow.
  */
-const INPUT_PIECE = 32 << 10;
+const INPUT_PIECE = 64 << 10;
 const OUTPUT_PIECE = 256 << 10;
 
 function concat(pieces) {
