@@ -14,16 +14,20 @@
 // threshold starts a new window (Zeek's epochs); one that reaches it becomes an episode,
 // reported at once and once more when the source has been quiet for scan_interval.
 //
-//   slots    ┌──────────┬──────────┬─────┐  SCAN_SLOTS × SLOT_SIZE; free slots chained
+//   slots    ┌──────────┬──────────┬─────┐  SCAN_SLOTS × HEADER_SIZE; free slots chained
 //            │ Scan 0   │ Scan 1   │ ... │  through `chain`
 //            └──────────┴──────────┴─────┘
+//   details  ┌──────────┬──────────┬─────┐  SCAN_SLOTS × DETAIL_SIZE, slot by slot: targets
+//            │ detail 0 │ detail 1 │ ... │  after the first, the bitmap, samples after the
+//            └──────────┴──────────┴─────┘  first; touched only by a second target
 //   buckets  u32 per bucket (slot + 1, 0 = empty), chained through Scan.chain; keyed hash
 //            (hash.ts), so crafted sources cannot pile into one chain
 //   lists    one per logging host, in order of last note: the head is the first to expire
 //            and, when every slot is taken, the oldest few are where the one to evict is
 //            chosen (the one with the fewest targets: see evictOne)
 //
-// Nothing is allocated after scansInit; the state is fixed at about 1.4 MB.
+// Nothing is allocated after scansInit; the state is fixed at about 1.4 MB, of which a flood of
+// one-shot sources touches the headers' 0.3 MB.
 
 import { hashKey } from "./hash";
 import { MAX_HOSTS } from "./observers";
@@ -94,7 +98,7 @@ import { MAX_HOSTS } from "./observers";
  *   0 source (16)   16 host (16; zero for an address scan)   32 port proto kind observer pad
  *   40 hash  44 prev  48 next  52 chain  56 host slot  58 flags protocols  60 exact count
  *   62 sample count  64 window start  72 first  80 last  88 noted  96 counts (5 × u32)
- *   then EXACT_CAP u32 targets, the BITMAP_BITS bitmap, SAMPLE_CAP × 16-byte targets.
+ *  116 first target  120 first sample (16); the rest of a window's targets are in its detail.
  */
 @unmanaged
 export class Scan {
@@ -133,21 +137,32 @@ export class Scan {
   rejected: u32;
   unanswered: u32;
   answered: u32;
-  pad: u32;
+  /** The window's first distinct target (the rest are in the slot's detail). */
+  firstTarget: u32;
+  /** Its sample (16 bytes: an address, or a port in the first two). */
+  firstSample0: u64;
+  firstSample1: u64;
 }
 
+// Beside each header, in an array of its own: the window's further targets, the bitmap and
+// further samples. A source that tries one target (a flood's spoofed SYNs, most candidates)
+// never touches its detail, so the detail array stays out of the resident set.
 // @ts-ignore: decorator
-@inline const EXACT_AT: usize = offsetof<Scan>();
+@inline const HEADER_SIZE: usize = offsetof<Scan>();
 // @ts-ignore: decorator
-@inline const BITMAP_AT: usize = EXACT_AT + EXACT_CAP * 4;
+@inline const EXACT_AT: usize = 0; // targets 1 .. EXACT_CAP-1
 // @ts-ignore: decorator
-@inline const SAMPLE_AT: usize = BITMAP_AT + BITMAP_BITS / 8;
+@inline const BITMAP_AT: usize = EXACT_AT + (EXACT_CAP - 1) * 4; // built at the first overflow
 // @ts-ignore: decorator
-@inline const SLOT_SIZE: usize = SAMPLE_AT + SAMPLE_CAP * 16;
+@inline const SAMPLE_AT: usize = BITMAP_AT + BITMAP_BITS / 8; // samples 1 .. SAMPLE_CAP-1
+// @ts-ignore: decorator
+@inline const DETAIL_SIZE: usize = SAMPLE_AT + (SAMPLE_CAP - 1) * 16;
 // @ts-ignore: decorator
 @inline const LIST_SIZE: usize = <usize>MAX_HOSTS * 8;
 
 let slots: usize = 0;
+/** The details, DETAIL_SIZE bytes a slot, never cleared: counts say what is valid. */
+let details: usize = 0;
 let buckets: usize = 0;
 /** Per host: head and tail slot of its list (u32 each). */
 let lists: usize = 0;
@@ -164,7 +179,8 @@ export let candidatesEvicted: u64 = 0;
 /** Allocates the state once, then forgets every candidate and episode. */
 export function scansInit(): void {
   if (slots == 0) {
-    slots = heap.alloc(<usize>SCAN_SLOTS * SLOT_SIZE);
+    slots = heap.alloc(<usize>SCAN_SLOTS * HEADER_SIZE);
+    details = heap.alloc(<usize>SCAN_SLOTS * DETAIL_SIZE);
     buckets = heap.alloc(<usize>SCAN_BUCKETS * 4);
     lists = heap.alloc(LIST_SIZE);
     evictedAt = heap.alloc(<usize>MAX_HOSTS * 8);
@@ -182,7 +198,7 @@ export function scansInit(): void {
 /** The candidate or episode in slot i. */
 // @ts-ignore: decorator
 @inline export function scanAt(i: u32): Scan {
-  return changetype<Scan>(slots + <usize>i * SLOT_SIZE);
+  return changetype<Scan>(slots + <usize>i * HEADER_SIZE);
 }
 
 /** Candidates and episodes tracked now. */
@@ -190,16 +206,20 @@ export function scansUsed(): u32 {
   return used;
 }
 
-/** The i-th distinct target counted exactly. */
+/** Where slot s's detail lies. */
 // @ts-ignore: decorator
-@inline export function exactTarget(s: Scan, i: u32): u32 {
-  return load<u32>(changetype<usize>(s) + EXACT_AT + (<usize>i << 2));
+@inline function detailOf(s: Scan): usize {
+  return details + (changetype<usize>(s) - slots) / HEADER_SIZE * DETAIL_SIZE;
+}
+
+/** The i-th distinct target counted exactly. */
+export function exactTarget(s: Scan, i: u32): u32 {
+  return i == 0 ? s.firstTarget : load<u32>(detailOf(s) + EXACT_AT + (<usize>(i - 1) << 2));
 }
 
 /** Address of the i-th sampled target (16 bytes: an address, or a port in the first two). */
-// @ts-ignore: decorator
-@inline export function sampleAt(s: Scan, i: u32): usize {
-  return changetype<usize>(s) + SAMPLE_AT + (<usize>i << 4);
+export function sampleAt(s: Scan, i: u32): usize {
+  return i == 0 ? changetype<usize>(s) + offsetof<Scan>("firstSample0") : detailOf(s) + SAMPLE_AT + (<usize>(i - 1) << 4);
 }
 
 /**
@@ -208,7 +228,7 @@ export function scansUsed(): u32 {
  */
 export function distinctTargets(s: Scan): u32 {
   if ((s.flags & SCAN_OVERFLOW) == 0) return <u32>s.exactCount;
-  const base = changetype<usize>(s) + BITMAP_AT;
+  const base = detailOf(s) + BITMAP_AT;
   let ones: u32 = 0;
   for (let i: usize = 0; i < <usize>BITMAP_BITS / 64; i++) ones += <u32>popcnt<u64>(load<u64>(base + (i << 3)));
   const m = <f64>BITMAP_BITS;
@@ -252,7 +272,7 @@ export function scanInsert(h: u32, hs: u32, now: i64, window: i64, ended: (s: Sc
   used++;
   const p = changetype<usize>(s);
   memory.copy(p, SCAN_KEY, 40);
-  memory.fill(p + 40, 0, SLOT_SIZE - 40);
+  memory.fill(p + 40, 0, HEADER_SIZE - 40); // the detail is valid by the counts alone
   s.hash = h;
   s.hostSlot = <u16>hs;
   const b = buckets + ((<usize>h & (SCAN_BUCKETS - 1)) << 2);
@@ -359,7 +379,7 @@ function unlink(s: Scan, i: u32): void {
 
 // @ts-ignore: decorator
 @inline function slotOf(s: Scan): u32 {
-  return <u32>((changetype<usize>(s) - slots) / SLOT_SIZE);
+  return <u32>((changetype<usize>(s) - slots) / HEADER_SIZE);
 }
 
 // ── counting ─────────────────────────────────────────────────────────────────────────────────
@@ -370,7 +390,31 @@ function unlink(s: Scan, i: u32): void {
  * the target is new to the window.
  */
 export function addTarget(s: Scan, value: u32, sample: usize): bool {
-  const base = changetype<usize>(s);
+  const n = <u32>s.exactCount;
+  for (let i: u32 = 0; i < n; i++) if (exactTarget(s, i) == value) return false;
+  if (n == EXACT_CAP) {
+    // beyond the exact set: new as far as the window can tell; the bitmap counts it (built
+    // from the exact set at the first overflow, so a window that never overflows leaves it)
+    if ((s.flags & SCAN_OVERFLOW) == 0) {
+      memory.fill(detailOf(s) + BITMAP_AT, 0, BITMAP_BITS / 8);
+      for (let i: u32 = 0; i < n; i++) markTarget(s, exactTarget(s, i));
+      s.flags |= SCAN_OVERFLOW;
+    }
+    markTarget(s, value);
+    return true;
+  }
+  if (n == 0) s.firstTarget = value;
+  else store<u32>(detailOf(s) + EXACT_AT + (<usize>(n - 1) << 2), value);
+  s.exactCount = <u16>(n + 1);
+  if (<u32>s.sampleCount < SAMPLE_CAP) {
+    memory.copy(sampleAt(s, s.sampleCount), sample, 16);
+    s.sampleCount++;
+  }
+  return true;
+}
+
+/** Sets a target's bit in the linear-counting bitmap. */
+function markTarget(s: Scan, value: u32): void {
   // murmur3's finaliser picks the bit: linear counting needs targets spread like random ones,
   // and runs of ports or addresses are anything but (a plain multiplicative hash spreads a run
   // too evenly and the estimate overshoots by a quarter)
@@ -380,30 +424,12 @@ export function addTarget(s: Scan, value: u32, sample: usize): bool {
   m *= 0xc2b2ae35;
   m ^= m >>> 16;
   const bit = m >>> (32 - 10);
-  const word = base + BITMAP_AT + (<usize>(bit >>> 6) << 3);
+  const word = detailOf(s) + BITMAP_AT + (<usize>(bit >>> 6) << 3);
   store<u64>(word, load<u64>(word) | (<u64>1 << <u64>(bit & 63)));
-  const n = <u32>s.exactCount;
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u32>(base + EXACT_AT + (<usize>i << 2)) == value) return false;
-  }
-  if (n == EXACT_CAP) {
-    // beyond the exact set: new as far as the window can tell; the bitmap counts it
-    s.flags |= SCAN_OVERFLOW;
-    return true;
-  }
-  store<u32>(base + EXACT_AT + (<usize>n << 2), value);
-  s.exactCount = <u16>(n + 1);
-  if (<u32>s.sampleCount < SAMPLE_CAP) {
-    memory.copy(sampleAt(s, s.sampleCount), sample, 16);
-    s.sampleCount++;
-  }
-  return true;
 }
 
 /** Starts a new counting window at t: targets and counts of the old one are forgotten. */
 export function restartWindow(s: Scan, t: i64): void {
-  const base = changetype<usize>(s);
-  memory.fill(base + EXACT_AT, 0, SLOT_SIZE - EXACT_AT);
   s.exactCount = 0;
   s.sampleCount = 0;
   s.flags &= ~SCAN_OVERFLOW; // SCAN_PARTIAL stays: what was forgotten before stays forgotten
