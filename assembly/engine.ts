@@ -9,7 +9,7 @@ import {
   Flow, FLOW_CLOSED, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_RULE_FROM_LOG, FLOW_SYN_SEEN, KEY_ONE_WAY, KEY_PORTS,
   KEY_V6, NIL, RETRY_LEVELS, TIMER_CLASSES, TIMER_CLOSING, TIMER_ICMP, TIMER_OTHER, TIMER_TCP_ATTEMPT,
   TIMER_TCP_ESTABLISHED, TIMER_TCP_HANDSHAKE, TIMER_TCP_RETRY, TIMER_UDP, listAppend, listHead, tableFind, tableFull, tableInit, tableInsert,
-  tableRemove, tableUsed, tableHighWater, tableProbeSteps, tableBytes, slotOf, flowAt, flowAddr, slotIsLive,
+  tableRemove, tableUsed, tableHighWater, tableProbeSteps, tableBytes, slotOf, flowAt, originatorAddr, originatorPort, responderAddr, slotIsLive,
 } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { NO_HOST, Observer, hostFor, hostOf, observerAt, observersInit, observersUsed } from "./flows/observers";
@@ -604,12 +604,9 @@ function fold(e: PairEntry, pos: u8, ifId: u16): void {
 
 /** True if the current line was sent by flow f's originator. */
 function fromOriginator(f: Flow): bool {
-  const orig = flowAddr(f, f.origIsB != 0);
-  if (memory.compare(orig, LINE_SRC, 16) != 0) return false;
-  const origPort = f.origIsB ? <u32>f.portB : <u32>f.portA;
-  const resp = flowAddr(f, f.origIsB == 0);
+  if (memory.compare(originatorAddr(f), LINE_SRC, 16) != 0) return false;
   // both ends on one address: the ports tell them apart
-  return memory.compare(resp, LINE_SRC, 16) != 0 || !line.hasPorts || line.sport == origPort;
+  return memory.compare(responderAddr(f), LINE_SRC, 16) != 0 || !line.hasPorts || line.sport == originatorPort(f);
 }
 
 /**

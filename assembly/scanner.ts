@@ -4,7 +4,7 @@
 // time throughout, each logging host on its own clock.
 
 import * as config from "./config";
-import { Flow, FLOW_CONTINUED, FLOW_ORIG_DATA, FLOW_RESP_DATA, KEY_PORTS, KEY_V6, flowAddr } from "./flows/flowtable";
+import { Flow, FLOW_CONTINUED, FLOW_ORIG_DATA, FLOW_RESP_DATA, KEY_PORTS, KEY_V6, originatorAddr, responderAddr, responderPort } from "./flows/flowtable";
 import { hashKey } from "./flows/hash";
 import { observersUsed } from "./flows/observers";
 import {
@@ -52,9 +52,9 @@ export function scanAttempt(f: Flow, hs: u32, now: i64): i64 {
   else if ((proto == PROTO_ICMP && f.icmpType == ICMP_ECHO) || (proto == PROTO_ICMPV6 && f.icmpType == ICMPV6_ECHO)) bit = SCAN_ICMP;
   else return i64.MAX_VALUE;
   const outcome = outcomeOf(f, proto);
-  const orig = flowAddr(f, f.origIsB != 0);
-  const resp = flowAddr(f, f.origIsB == 0);
-  const respPort = bit == SCAN_ICMP ? <u32>0 : f.origIsB ? <u32>f.portA : <u32>f.portB;
+  const orig = originatorAddr(f);
+  const resp = responderAddr(f);
+  const respPort = bit == SCAN_ICMP ? <u32>0 : responderPort(f);
   const v6 = (f.keyFlags & KEY_V6) != 0;
   let noted = false;
   if (bit != SCAN_ICMP) {

@@ -3,14 +3,16 @@
 
 import { createReadStream, statSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { FlowEngine, ConfigError } from './engine.mjs';
 import { StreamSink } from './sinks.mjs';
 import { Stopper } from './stopper.mjs';
 import { LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen-options.mjs';
 // Loaded only by the paths that need them (each module loaded costs resident memory for the
-// whole run): node:zlib for .gz input, node:crypto, live.mjs, listen.mjs and syslog.mjs for
-// --follow and --listen, elasticsearch.mjs and report/ as before.
+// whole run): live.mjs, listen.mjs and syslog.mjs for --follow and --listen, elasticsearch.mjs
+// and report/. node:crypto and node:zlib are not among them: engine.mjs needs both anyway.
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
        ipmon-flow report [options] FILE... -o report.html   (an HTML page; see report --help)
@@ -343,10 +345,9 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
     // a plain file in one reused buffer; stdin and .gz as streams (a signal must end a read
     // that waits on a quiet pipe; a file's read ends by itself, and the loop checks the stop)
     const plain = f !== '-' && !f.endsWith('.gz');
-    const gunzip = f.endsWith('.gz') ? (await import('node:zlib')).createGunzip : null; // before the stream opens
     const raw = plain ? null : f === '-' ? stdin : createReadStream(f, { highWaterMark: READ_CHUNK });
     const place = { origin: null };
-    const src = plain ? fileChunks(f, engine, place) : gunzip ? raw.pipe(gunzip()) : raw;
+    const src = plain ? fileChunks(f, engine, place) : f.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
     if (f.endsWith('.gz')) raw.on('error', (err) => src.destroy(err));
     if (bar && raw) raw.on('data', (chunk) => bar.update((done += chunk.length)));
     const interrupt = () => {
@@ -399,8 +400,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
 }
 
 /** A digest of the settings that shape flows, to notice a change across --state restarts. */
-async function configDigest(config) {
-  const { createHash } = await import('node:crypto');
+function configDigest(config) {
   const { year, ...rest } = config; // the default year follows the calendar: not a change
   const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
@@ -419,12 +419,12 @@ async function runNetwork(cmd, engine, sink, { warn, stop }) {
     return 1;
   }
   for (const b of listener.bound) warn(`listening on ${b.url}${b.loopback ? '' : ' (not loopback: other hosts can send to it)'}`);
-  await runListen({ listener, ...(await liveOptions(cmd, engine, sink, { warn, stop })) });
+  await runListen({ listener, ...liveOptions(cmd, engine, sink, { warn, stop }) });
   return 0;
 }
 
 /** What following a file and listening share: the engines (the first is given), sink, state, timers. */
-async function liveOptions(cmd, engine, sink, { warn, stop }) {
+function liveOptions(cmd, engine, sink, { warn, stop }) {
   const h = cmd.host;
   let first = engine;
   return {
@@ -442,7 +442,7 @@ async function liveOptions(cmd, engine, sink, { warn, stop }) {
     checkpointMs: h.stateIntervalMs,
     warn,
     stop,
-    configDigest: await configDigest(cmd.config),
+    configDigest: configDigest(cmd.config),
   };
 }
 
@@ -455,7 +455,7 @@ async function runLive(cmd, engine, sink, { stdin, warn, stop }) {
     path: h.follow,
     stream: h.follow === '-' ? stdin : null,
     fromStart: h.fromStart,
-    ...(await liveOptions(cmd, engine, sink, { warn, stop })),
+    ...liveOptions(cmd, engine, sink, { warn, stop }),
   });
   return 0;
 }

@@ -197,8 +197,8 @@ export class FlowEngine {
 
   #checkpointNow() {
     // Deflated piece by piece as the pieces come: a full table's snapshot held as it is was the
-    // host's largest allocation (~12 MB at the default capacity, beside the table itself), and
-    // level 1 takes about as long as the snapshot does (a SYN flood's table deflates ~9:1).
+    // host's largest allocation (~9 MB at the default capacity, beside the table itself), and
+    // level 1 takes about as long as the snapshot does (a SYN flood's table deflates ~16:1).
     // The checkpoint before stays until this one is whole: a trap midway leaves it, with the
     // journal, to recover from.
     const parts = [];

@@ -412,6 +412,30 @@ export function flowAddr(f: Flow, b: bool): usize {
   return p;
 }
 
+/** The originator's 16-byte address (flowAddr's form and lifetime). */
+// @ts-ignore: decorator
+@inline export function originatorAddr(f: Flow): usize {
+  return flowAddr(f, f.origIsB != 0);
+}
+
+/** The responder's 16-byte address (flowAddr's form and lifetime). */
+// @ts-ignore: decorator
+@inline export function responderAddr(f: Flow): usize {
+  return flowAddr(f, f.origIsB == 0);
+}
+
+/** The originator's port (0 without ports; for ICMP the key's type). */
+// @ts-ignore: decorator
+@inline export function originatorPort(f: Flow): u32 {
+  return f.origIsB ? <u32>f.portB : <u32>f.portA;
+}
+
+/** The responder's port (0 without ports; for ICMP the key's counterpart type or code). */
+// @ts-ignore: decorator
+@inline export function responderPort(f: Flow): u32 {
+  return f.origIsB ? <u32>f.portA : <u32>f.portB;
+}
+
 /** True if IPv6 pool entry e holds the two addresses at the start of the full key at k. */
 function v6Equal(e: u32, k: usize): bool {
   const p = v6Pool + <usize>e * V6_ENTRY;

@@ -7,7 +7,7 @@ import { writeCommunityId } from "./communityid";
 import * as config from "../config";
 import {
   Flow, FLOW_CONTINUED, FLOW_FLIPPED, FLOW_ORIG_DATA, FLOW_RESP_DATA, FLOW_SYN_SEEN, HISTORY_CAP, KEY_ONE_WAY, KEY_PORTS, KEY_SIZE, KEY_V6,
-  flowAddr, flowKey,
+  flowKey, originatorAddr, originatorPort, responderAddr, responderPort,
 } from "../flows/flowtable";
 import { namePtr, nameLen, EMPTY_ID, OVERFLOW_ID } from "../flows/intern";
 import { putIp } from "../parse/ipaddr";
@@ -45,7 +45,6 @@ export function endReasonName(r: u8): string {
 // (written out, not concatenated, so that writing a record allocates nothing): 8.17.0
 
 const cidScratch: usize = memory.data(32);
-const addrScratch: usize = memory.data(32);
 const keyScratch: usize = memory.data(<i32>KEY_SIZE);
 
 /** Writes the summary of one flow. */
@@ -54,10 +53,10 @@ export function writeFlow(f: Flow, reason: u8): void {
   const hasPorts = (f.keyFlags & KEY_PORTS) != 0;
   const proto = <u32>f.proto;
   const isIcmp = proto == PROTO_ICMP || proto == PROTO_ICMPV6;
-  const origAddr = flowAddr(f, f.origIsB != 0);
-  const respAddr = flowAddr(f, f.origIsB == 0);
-  const origPort = f.origIsB ? <u32>f.portB : <u32>f.portA;
-  const respPort = f.origIsB ? <u32>f.portA : <u32>f.portB;
+  const origAddr = originatorAddr(f);
+  const respAddr = responderAddr(f);
+  const origPort = originatorPort(f);
+  const respPort = responderPort(f);
   const packets = f.origPackets + f.respPackets;
   const bytes = f.origBytes + f.respBytes;
 
