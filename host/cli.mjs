@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // ipmon-flow: correlate IPFilter ipmon packet logs into flow summaries (NDJSON on stdout).
 
-import { createReadStream, statSync, readFileSync, readSync } from 'node:fs';
+import { statSync, readFileSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { createGunzip } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { FlowEngine, ConfigError } from './engine.mjs';
 import { StreamSink } from './sinks.mjs';
@@ -351,18 +350,22 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
   const bar = await makeProgress(cmd.files, cmd.progress);
   let done = 0;
   for (const f of cmd.files) {
-    // a plain file in one reused buffer; stdin and .gz as streams (a signal must end a read
-    // that waits on a quiet pipe; a file's read ends by itself, and the loop checks the stop)
-    const plain = f !== '-' && !f.endsWith('.gz');
-    const raw = plain ? null : f === '-' ? stdin : createReadStream(f, { highWaterMark: READ_CHUNK });
+    // a plain file in one reused buffer; a .gz file inflated on a worker thread; stdin as a
+    // stream (a signal must end a read that waits on a quiet pipe, or on the worker; a file's
+    // read ends by itself, and the loop checks the stop)
+    const gz = f !== '-' && f.endsWith('.gz');
+    const plain = f !== '-' && !gz;
+    const raw = f === '-' ? stdin : null;
     const place = { origin: null };
-    const src = plain ? fileChunks(f, engine, place) : f.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-    if (f.endsWith('.gz')) raw.on('error', (err) => src.destroy(err));
+    const abort = new AbortController();
+    const before = done;
+    const src = plain ? fileChunks(f, engine, place)
+      : gz ? (await import('./gunzip.mjs')).gunzipChunks(f, { signal: abort.signal, onRead: bar && ((read) => bar.update((done = before + read))) })
+      : raw;
     if (bar && raw) raw.on('data', (chunk) => bar.update((done += chunk.length)));
     const interrupt = () => {
-      if (plain) return;
-      src.destroy();
-      if (raw !== src) raw.destroy();
+      if (gz) abort.abort();
+      else if (raw) raw.destroy();
     };
     stop.onRequest(interrupt);
     let writing = false; // an output failure is not a read error: it goes up as it is
