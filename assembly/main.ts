@@ -11,11 +11,15 @@ export {
 } from "./hosts/node";
 export { lastAbortPtr as abort_message_ptr, lastAbortLen as abort_message_len } from "./hosts/abort";
 export { filter_ipmon_flow } from "./hosts/fluentbit";
-export { malloc, free } from "./hosts/wamralloc";
+export { reservedStart as host_heap_start, reservedEnd as host_heap_end } from "./hosts/wamrheap";
 
+import { reserveHostHeap } from "./hosts/wamrheap";
 import { seedHashKeys } from "./hosts/wasi";
 
 // The only start-up work (exported as _initialize, which WAMR calls at instantiation and the
-// Node host calls after it): the hash keys. The engine allocates its table on first use
-// (engine.ts ensureEngine), so the capacity a host configures is the only one ever allocated.
+// Node host calls after it). First, before anything allocates: the pages WAMR added for its
+// app heap are kept from the allocator. Then the hash keys. The engine allocates its table on
+// first use (engine.ts ensureEngine), so the capacity a host configures is the only one ever
+// allocated.
+reserveHostHeap();
 seedHashKeys();

@@ -1,15 +1,16 @@
 // Records per second through the Fluent Bit entry point (filter_ipmon_flow) under the Node
 // emulation of Fluent Bit's call sequence (host-test/lib/fluentbit-emulator.mjs: JSON record
-// copied in through the module's malloc, the call, the returned C string read and parsed, free),
+// copied into WAMR's app heap, the call, the returned C string read and parsed, the copies freed),
 // beside a no-op filter under the very same emulation. Their ratio shows what the correlation
 // itself costs on top of the host's fixed per-record work. Target: ratio >= 0.5.
 //
 //   node bench/fluentbit.bench.mjs          (standalone; `npm run bench` calls run())
 //
 // The no-op is compiled here from inline AssemblyScript with the release build's runtime
-// flags (asconfig.json's runtime and exportRuntime, no env.abort) and the same exported
-// malloc/free (assembly/hosts/wamralloc.ts), so both modules get the same allocator traffic. Median of interleaved runs, each on a fresh instance. These are emulation figures:
-// real Fluent Bit adds its own msgpack/JSON work to both sides (fluent-bit-wasm.md §4).
+// flags (asconfig.json's runtime and exportRuntime, no env.abort); like the module it exports no
+// allocator, so both get their copies from the emulated app heap. Median of interleaved runs,
+// each on a fresh instance. These are emulation figures: real Fluent Bit adds its own
+// msgpack/JSON work to both sides (fluent-bit-wasm.md §4).
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,23 +18,23 @@ import { DEFAULT_WASM, WasmFilter, encodeRecordJson } from '../host-test/lib/flu
 import { generateTraffic } from '../host-test/lib/generator.mjs';
 
 const NOOP_SOURCE = `
-export { malloc, free } from "./wamralloc";
 /** Fluent Bit's filter signature, doing nothing: the record is dropped. */
 export function filter_noop(tag: usize, tagLen: u32, sec: u32, nsec: u32, rec: usize, len: u32): usize {
   return 0;
 }
 `;
 
-/** Compiles the no-op module with the release build's runtime options (read from asconfig.json). */
+/** Compiles the no-op module with the release build's runtime options (read from asconfig.json); its bytes. */
 async function compileNoop() {
   const { default: asc } = await import('assemblyscript/asc');
   const asconfig = JSON.parse(readFileSync(new URL('../asconfig.json', import.meta.url), 'utf8'));
-  const alloc = readFileSync(new URL('../assembly/hosts/wamralloc.ts', import.meta.url), 'utf8');
-  const r = await asc.compileString({ 'noop.ts': NOOP_SOURCE, 'wamralloc.ts': alloc }, {
-    optimizeLevel: 3, runtime: asconfig.options.runtime, exportRuntime: asconfig.options.exportRuntime, use: ['abort='],
+  const r = await asc.compileString({ 'noop.ts': NOOP_SOURCE }, {
+    // one declared page, as any module with data has: WAMR's heap then starts past address 0,
+    // and a return of 0 reads as the empty string (fluent-bit-wasm.md §1.2)
+    optimizeLevel: 3, runtime: asconfig.options.runtime, exportRuntime: asconfig.options.exportRuntime, use: ['abort='], initialMemory: 1,
   });
   if (r.error || !r.binary) throw new Error(`asc: ${r.error?.message ?? ''} ${r.stderr}`);
-  return new WebAssembly.Module(r.binary);
+  return Buffer.from(r.binary);
 }
 
 /** The records a tail + dummy pipeline would hand the filter: bodies, times, and their JSON. */
@@ -82,7 +83,7 @@ export async function run({ lines: lineCount = 1_000_000, rounds = 5, log = cons
   const records = makeRecords(gen.lines, 1000);
   const config = Buffer.from(encodeRecordJson({ ipmon_flow: { year: 2024 } }));
   const flow = { wasmPath: DEFAULT_WASM };
-  const none = { module: noop, functionName: 'filter_noop' };
+  const none = { bytes: noop, functionName: 'filter_noop' };
   // warm-up: let V8 tier the code up before timing
   for (const encode of [true, false]) {
     pass(flow, config, records.slice(0, 40_000), encode);

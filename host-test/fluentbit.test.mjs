@@ -6,7 +6,7 @@
 //   - heartbeats expire idle flows by elapsed wall time and never jump the clock to the wall
 //   - configuration via the heartbeat record, and clear errors for bad configuration
 //   - malformed records of every kind get a defined result and never trap
-//   - linear memory stays flat over 1M records
+//   - linear memory stays flat over 1M records, and WAMR's app heap is never written
 //   - the shipped configs name what the module exports and recognises
 // No timing assertions: speed is bench/fluentbit.bench.mjs's business.
 
@@ -21,7 +21,7 @@ import { correlate, parseNdjson } from '../host/index.mjs';
 import { generateTraffic } from './lib/generator.mjs';
 import {
   DEFAULT_WASM, FUNCTION_NAME, FluentBitPipeline, LuaFilter, SPLIT_CALL, SPLIT_LUA, WasmFilter, encodeRecordJson,
-  escapeJsonBytes,
+  escapeJsonBytes, withExtraPages,
 } from './lib/fluentbit-emulator.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -137,44 +137,63 @@ function assertHealthy(wasm) {
 // ── the module as Fluent Bit loads it ────────────────────────────────────────────────────────
 
 describe('module ABI for Fluent Bit', () => {
-  test('one import, WASI random_get (WAMR links it); exports the entry, _initialize, memory and the malloc/free WAMR allocates with (§1.5, §1.6)', () => {
+  test('one import, WASI random_get (WAMR links it); exports the entry, _initialize and memory, and no allocator, so WAMR copies records into its own app heap (§1.5, §1.6)', () => {
     const mod = new WebAssembly.Module(readFileSync(DEFAULT_WASM));
     assert.deepEqual(WebAssembly.Module.imports(mod), [{ module: 'wasi_snapshot_preview1', name: 'random_get', kind: 'function' }]);
-    assert.equal(Object.fromEntries(WebAssembly.Module.exports(mod).map((e) => [e.name, e.kind]))._initialize, 'function');
     const exports = Object.fromEntries(WebAssembly.Module.exports(mod).map((e) => [e.name, e.kind]));
-    for (const name of [FUNCTION_NAME, 'malloc', 'free']) assert.equal(exports[name], 'function', name);
-    // WAMR would take __new/__pin as well and then pin what malloc returned (wasm_loader.c)
-    for (const name of ['__new', '__pin', '__unpin', '__retain', '__release']) assert.equal(exports[name], undefined, name);
+    for (const name of [FUNCTION_NAME, '_initialize']) assert.equal(exports[name], 'function', name);
+    // any of these would make WAMR call into the module for every copy (wasm_loader.c)
+    for (const name of ['malloc', 'free', '__new', '__pin', '__unpin', '__retain', '__release']) assert.equal(exports[name], undefined, name);
+    // WAMR would put its heap at __heap_base and treat a mutable global as the C stack pointer
+    for (const name of ['__heap_base', '__data_end']) assert.equal(exports[name], undefined, name);
     assert.equal(exports.memory, 'memory');
   });
 
-  test('malloc/free: live blocks never overlap, the arena rewinds, big and nested blocks work', () => {
-    const x = new WasmFilter().x;
-    const mem = () => new Uint8Array(x.memory.buffer);
-    const blocks = [];
-    // the tag, a record, then records bigger than the arena while others are still live
-    for (const size of [7, 200, 0, 70_000, 300_000, 33]) {
-      const p = x.malloc(size) >>> 0;
-      assert.ok(p !== 0 && p % 16 === 0, `malloc(${size}) = ${p}`);
-      mem().fill(blocks.length + 1, p, p + size);
-      blocks.push({ p, size, fill: blocks.length + 1 });
-    }
-    const spans = blocks.filter((b) => b.size > 0).sort((a, b) => a.p - b.p);
-    for (let i = 1; i < spans.length; i++) assert.ok(spans[i - 1].p + spans[i - 1].size <= spans[i].p, 'blocks overlap');
-    for (const b of blocks) assert.ok(mem().subarray(b.p, b.p + b.size).every((v) => v === b.fill), `block ${b.fill} overwritten`);
-    for (const b of blocks) x.free(b.p);
-    // all freed: the next call's copies start at the same place again, so nothing grows
-    const a = x.malloc(100) >>> 0;
-    x.free(a);
-    const pages = x.memory.buffer.byteLength;
-    for (let i = 0; i < 10_000; i++) {
-      const t = x.malloc(8);
-      const r = x.malloc(100 + (i % 5000));
-      x.free(t);
-      x.free(r);
-    }
-    assert.equal(x.malloc(100) >>> 0, a);
-    assert.equal(x.memory.buffer.byteLength, pages);
+  test('WAMR\'s app heap sits after the declared initial pages, which hosts/wamrheap.ts assumes (16)', () => {
+    const bytes = readFileSync(DEFAULT_WASM);
+    assert.equal(withExtraPages(bytes, 0).declaredPages, 16, 'asconfig.json initialMemory and DECLARED_PAGES must agree');
+    // without inserted pages (Node, the CLI) nothing is reserved
+    const x = new WebAssembly.Instance(new WebAssembly.Module(bytes), { wasi_snapshot_preview1: { random_get: () => 0 } }).exports;
+    x._initialize();
+    assert.equal(x.host_heap_start.value, 0);
+    assert.equal(x.host_heap_end.value, 0);
+  });
+
+  for (const heapSize of [8192, 100_000, 1 << 20, 5 << 20, 16 << 20]) {
+    test(`Wasm_Heap_Size ${heapSize}: the module never writes into WAMR's app heap, over configs, flows, multi-line and rejected records`, () => {
+      const wasm = new WasmFilter({ wasmHeapSize: heapSize });
+      const heap = wasm.appHeap;
+      assert.equal(heap.start, 16 * 65536);
+      // one block kept over all of it, starting below
+      assert.ok(wasm.x.host_heap_start.value <= heap.start && wasm.x.host_heap_end.value >= heap.start + heap.size);
+      assert.ok(heap.intact(), 'start-up wrote into the heap');
+      wasm.call('fw.tick', WALL0 / SEC, 0, tick({ year: 2024, capacity: 4096 }));
+      const gen = generateTraffic({ seed: 9, lines: 6000, concurrency: 300, format: 'syslog', observers: ['fw1'] });
+      let out = 0;
+      gen.lines.forEach((line, i) => {
+        const wall = WALL0 + i * 1000;
+        const body = i % 50 === 0 ? { log: `${line}\n${gen.lines[(i + 1) % gen.lines.length]}` } : i % 333 === 0 ? { msg: line } : { log: line };
+        const r = wasm.call('fw.ipmon', Math.floor(wall / SEC), (wall % SEC) * 1000, body);
+        if (r.status === 'record') out += r.records.length;
+        if (i % 100 === 0) wasm.call('fw.tick', Math.floor(wall / SEC), 0, tick());
+      });
+      const f = wasm.call('fw.tick', WALL0 / SEC + 100, 0, tick('flush'));
+      out += f.records?.length ?? 0;
+      assertHealthy(wasm);
+      assert.ok(out > 500, `records out: ${out}`);
+      assert.ok(heap.intact(), 'the module wrote into WAMR\'s app heap');
+    });
+  }
+
+  test('a record bigger than the app heap (WAMR passes address 0) is rejected as heap_full, saying what to raise', () => {
+    const wasm = new WasmFilter();
+    wasm.call('fw.tick', 1, 0, tick());
+    const r = wasm.call('fw.ipmon', 2, 0, { log: 'x'.repeat(70_000) });
+    assert.equal(r.records[0].ipmon.reason, 'heap_full');
+    assert.match(r.records[0].error.message, /Wasm_Heap_Size/);
+    assert.equal(r.records[0].ipmon.record_bytes, 70_010);
+    assert.ok(wasm.appHeap.intact());
+    assertHealthy(wasm);
   });
 
   test('a record with nothing due returns 0, so Fluent Bit drops it', () => {
@@ -590,7 +609,7 @@ describe('malformed records get a defined result and never trap', () => {
   });
 
   test('huge records (5 MB value; 5 MB other field) are refused or skipped, memory for them only', () => {
-    const wasm = new WasmFilter();
+    const wasm = new WasmFilter({ wasmHeapSize: 16 << 20 }); // room for a 5 MB record
     wasm.call('fw.tick', 1, 0, tick());
     const big = 'x'.repeat(5 << 20);
     let r = wasm.call('fw.ipmon', 2, 0, { log: big });
@@ -604,7 +623,7 @@ describe('malformed records get a defined result and never trap', () => {
   });
 
   test('deep nesting (1M levels) before the key costs a loop, not the stack', () => {
-    const wasm = new WasmFilter();
+    const wasm = new WasmFilter({ wasmHeapSize: 16 << 20 }); // room for a 2 MB record
     wasm.call('fw.tick', 1, 0, tick());
     const depth = 1_000_000;
     const raw = '{"deep":' + '['.repeat(depth) + '"]"' + ']'.repeat(depth) + ',"log":"' + LINE + '"}';
@@ -666,7 +685,7 @@ describe('malformed records get a defined result and never trap', () => {
 
 // ── memory ───────────────────────────────────────────────────────────────────────────────────
 
-test('linear memory stays flat over 1M records (copies through malloc/free)', () => {
+test('linear memory stays flat over 1M records, WAMR\'s app heap untouched', () => {
   const wasm = new WasmFilter();
   wasm.call('fw.tick', WALL0 / SEC, 0, tick({ year: 2026 }));
   const base = Date.UTC(2026, 0, 1) * 1000;
@@ -695,6 +714,7 @@ test('linear memory stays flat over 1M records (copies through malloc/free)', ()
   assert.ok(emitted > 50_000, `emitted ${emitted}`);
   // after warm-up nothing may grow: not the output buffer, not the heap the copies come from
   assert.ok(pages[1] <= pages[0] + 1, `pages after 100k: ${pages[0]}, after 1M: ${pages[1]}`);
+  assert.ok(wasm.appHeap.intact(), 'the module wrote into WAMR\'s app heap');
   console.log(`# memory: ${pages[0]} pages after 100k records, ${pages[1]} after 1M; ${emitted} records emitted`);
 });
 

@@ -2,8 +2,9 @@
 //
 // Contract:
 //   filter_ipmon_flow(tag, tag_len, time_sec, time_nsec, record, record_len) -> ptr
-//   - `record` is the record body as JSON (Event_Format json), copied in by the host through
-//     the exported runtime (__new + __pin, freed with __unpin after the call, §1.5) and
+//   - `record` is the record body as JSON (Event_Format json), copied in by the host into
+//     WAMR's app heap (the module exports no allocator; hosts/wamrheap.ts keeps that heap apart,
+//     §1.5), freed after the call, and
 //     NUL-terminated; record_len excludes the NUL. The tag is not used.
 //   - Returns 0 (the host drops the record) when nothing is due; else a pointer to one
 //     NUL-terminated UTF-8 JSON object: the record itself when one became due (flow summary,
@@ -72,6 +73,9 @@ import {
 @inline const R_TOO_LONG: i32 = 5;
 // @ts-ignore: decorator
 @inline const R_BAD_CONTROL: i32 = 6;
+/** WAMR could not copy the record into its app heap and passed address 0 (§1.5). */
+// @ts-ignore: decorator
+@inline const R_NO_COPY: i32 = 7;
 
 /** Decoded log text when the JSON value had escapes (else the text is read in place). */
 const textBuf: usize = memory.data(<i32>MAX_TEXT);
@@ -111,9 +115,9 @@ let anchorClockUs: i64 = 0;
 
 /** Fluent Bit's entry: one record in, 0 or a pointer to the NUL-terminated envelope out. */
 export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, timeNsec: u32, recPtr: usize, recLen: u32): usize {
-  // The minimal runtime collects only when asked. Nothing managed of ours is on the stack here
-  // and Fluent Bit's copies are pinned, so this is a safe point; the copies it unpinned since
-  // the last collection (about 200 bytes each) are what gets freed.
+  // The minimal runtime collects only when asked, and nothing managed of ours is on the stack
+  // here: a safe point. What it frees is what parsing configuration records left (json-as);
+  // log records allocate nothing, and Fluent Bit's copies live in WAMR's own heap.
   if (++callsSinceCollect >= COLLECT_EVERY) {
     callsSinceCollect = 0;
     __collect();
@@ -158,6 +162,10 @@ const ENVELOPE_HEAD: usize = memory.data<u8>([0x7b, 0x22, 0x72, 0x65, 0x63, 0x6f
 @inline const LOG_RECORD_HEAD: u64 = 0x223a22676f6c227b;
 
 function handleRecord(rec: usize, n: usize, nowUs: i64): void {
+  if (rec == 0 && n > 0) {
+    reject(R_NO_COPY, 0, n, nowUs);
+    return;
+  }
   if (rec == 0 || n == 0) {
     reject(R_EMPTY, 0, n, nowUs);
     return;
@@ -531,6 +539,7 @@ function reject(reason: i32, rec: usize, n: usize, nowUs: i64): void {
     case R_MISSING_KEY: putAscii("record has no field "); putKeyName(); break;
     case R_NOT_A_STRING: putAscii("field "); putKeyName(); putAscii(" is not a string"); break;
     case R_TOO_LONG: putAscii("field "); putKeyName(); putAscii(" is longer than 65536 bytes"); break;
+    case R_NO_COPY: putAscii("record larger than the filter's app heap: raise Wasm_Heap_Size"); break;
     default: putAscii("ipmon_flow must be \\\"tick\\\", \\\"stats\\\", \\\"flush\\\" or a configuration object");
   }
   putAscii('"},"ipmon":{"record_type":"rejected","reason":"');
@@ -541,6 +550,7 @@ function reject(reason: i32, rec: usize, n: usize, nowUs: i64): void {
     case R_MISSING_KEY: putAscii("missing_key"); break;
     case R_NOT_A_STRING: putAscii("not_a_string"); break;
     case R_TOO_LONG: putAscii("too_long"); break;
+    case R_NO_COPY: putAscii("heap_full"); break;
     default: putAscii("bad_control");
   }
   putAscii('","record_bytes":');

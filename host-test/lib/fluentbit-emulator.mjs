@@ -5,14 +5,17 @@
 //
 //   WasmFilter.call(tag, time, recordBytes)
 //     1. the record body is JSON text (flb_msgpack_to_json_str with json.escape_unicode, §1.1)
-//     2. tag and record are copied in with wasm_runtime_module_dup_data: len+1 bytes allocated
-//        through the module's exported malloc (else __new(size, 0) then __pin, §1.5), NUL-terminated
+//     2. tag and record are copied in with wasm_runtime_module_dup_data: len+1 bytes,
+//        NUL-terminated, from WAMR's app heap inside linear memory when the module exports no
+//        allocator (inserted at instantiation after the declared initial pages, §1.5), else
+//        through the module's exported malloc (or __new(size, 0) then __pin); a copy that does
+//        not fit leaves address 0 and the call goes on (wasm_runtime.c wasm_module_malloc_internal)
 //     3. fn(tag_ptr, tag_len, time_sec, time_nsec, record_ptr, record_len), all u32 (§1.1)
 //     4. a trap is logged and cleared: the record is dropped, the instance lives on (§1.2)
 //     5. the result is validated as a C string (a NUL before the end of memory) and copied
 //        (strdup) BEFORE the copies are freed; an invalid pointer drops this record and, by
 //        Fluent Bit's uncleared exception, the next one too (§1.2)
-//     6. both copies are freed (free, else __unpin, §1.1 "freed after every call")
+//     6. both copies are freed (app heap, free or __unpin, §1.1 "freed after every call")
 //     7. "" (incl. address 0) drops the record; text that is not one JSON object is dropped
 //        with "invalid JSON format"; two concatenated objects corrupt the chunk (§1.2), which
 //        this emulation reports as status "corrupt" so tests can fail on it
@@ -165,13 +168,123 @@ export function encodeRecordJson(value, escapeUnicode = true) {
 
 const compiled = new Map();
 
-function compile(wasmPath) {
-  let m = compiled.get(wasmPath);
+/** The module at wasmPath, or its bytes, compiled once (a key per app-heap size as well). */
+function compile(key, bytes) {
+  let m = compiled.get(key);
   if (!m) {
-    m = new WebAssembly.Module(readFileSync(wasmPath));
-    compiled.set(wasmPath, m);
+    m = new WebAssembly.Module(bytes());
+    compiled.set(key, m);
   }
   return m;
+}
+
+// ── WAMR's app heap (wasm_runtime.c memory_instantiate, "Insert app heap before new page") ─────
+
+const PAGE = 65536;
+/** Fluent Bit's smallest heap: Wasm_Heap_Size is applied only above it (filter_wasm.c, §1.3). */
+export const FLB_WASM_DEFAULT_HEAP_SIZE = 8192;
+
+/**
+ * Where WAMR puts its app heap for a module that exports no allocator: pages appended after the
+ * declared initial memory, the heap filling them but for 1 KiB. The default 8 KiB gives one page.
+ */
+export function wamrAppHeap(declaredPages, wasmHeapSize = FLB_WASM_DEFAULT_HEAP_SIZE) {
+  const asked = Math.max(wasmHeapSize, FLB_WASM_DEFAULT_HEAP_SIZE);
+  const pages = Math.ceil(asked / PAGE);
+  return { pages, start: declaredPages * PAGE, size: pages * PAGE - 1024 };
+}
+
+function readLeb(b, at) {
+  let v = 0;
+  let shift = 0;
+  for (;;) {
+    const c = b[at++];
+    v += (c & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (c < 0x80) return { v, at };
+  }
+}
+
+function leb(v) {
+  const out = [];
+  do {
+    let c = v % 128;
+    v = Math.floor(v / 128);
+    if (v > 0) c |= 0x80;
+    out.push(c);
+  } while (v > 0);
+  return out;
+}
+
+/**
+ * The module's bytes with its memory's initial (and maximum) page count raised by `extra`, as
+ * WAMR raises them when it inserts the app heap; also returns the declared initial pages.
+ */
+export function withExtraPages(bytes, extra) {
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const size = readLeb(bytes, at + 1);
+    const body = size.at;
+    const end = body + size.v;
+    if (id === 5) {
+      const count = readLeb(bytes, body);
+      if (count.v !== 1) throw new Error('WAMR emulation: one memory expected');
+      const flags = bytes[count.at];
+      const min = readLeb(bytes, count.at + 1);
+      const limits = [flags, ...leb(min.v + extra)];
+      let rest = min.at;
+      if (flags & 1) {
+        const max = readLeb(bytes, min.at);
+        limits.push(...leb(Math.min(max.v + extra, 65536)));
+        rest = max.at;
+      }
+      const content = [...leb(1), ...limits, ...bytes.subarray(rest, end)];
+      const out = Buffer.concat([bytes.subarray(0, at), Buffer.from([5, ...leb(content.length), ...content]), bytes.subarray(end)]);
+      return { bytes: out, declaredPages: min.v };
+    }
+    at = end;
+  }
+  throw new Error('WAMR emulation: the module declares no memory');
+}
+
+/**
+ * The app heap's allocator, as far as the module could tell: copies inside [start, start+size),
+ * 8-byte aligned behind an 8-byte header, 0 when one does not fit. The bytes no copy holds keep
+ * a pattern, so intact() shows whether the module ever wrote into the heap.
+ */
+class AppHeap {
+  static FILL = 0xa5;
+
+  constructor(memory, { start, size }) {
+    this.memory = memory;
+    this.start = start;
+    this.size = size;
+    this.top = 0;
+    this.live = 0;
+    new Uint8Array(memory.buffer, start, size).fill(AppHeap.FILL);
+  }
+
+  alloc(n) {
+    const need = (n + 8 + 7) & ~7;
+    if (this.top + need > this.size) return 0;
+    const p = this.start + this.top + 8;
+    this.top += need;
+    this.live++;
+    return p;
+  }
+
+  free() {
+    if (--this.live > 0) return;
+    new Uint8Array(this.memory.buffer, this.start, this.top).fill(AppHeap.FILL);
+    this.top = 0;
+  }
+
+  /** No byte of the heap outside live copies changed: the module kept out of it. */
+  intact() {
+    const v = new Uint8Array(this.memory.buffer, this.start + this.top, this.size - this.top);
+    return v.every((b) => b === AppHeap.FILL);
+  }
 }
 
 /**
@@ -202,14 +315,34 @@ function wamrImports(module, log, memoryOf) {
 /** One `wasm` filter instance: created once, its state kept across records (since 4.1.0, §1.4). */
 export class WasmFilter {
   /**
-   * Options: wasmPath (default build/ipmon-flow.wasm) or module (a WebAssembly.Module),
-   * functionName (Function_Name), escapeUnicode (json.escape_unicode, default on).
+   * Options: wasmPath (default build/ipmon-flow.wasm) or bytes (the module's), functionName
+   * (Function_Name), escapeUnicode (json.escape_unicode, default on), wasmHeapSize
+   * (Wasm_Heap_Size, default 8 KiB).
    */
-  constructor({ wasmPath = DEFAULT_WASM, module, functionName = FUNCTION_NAME, escapeUnicode = true } = {}) {
+  constructor({ wasmPath = DEFAULT_WASM, bytes, functionName = FUNCTION_NAME, escapeUnicode = true, wasmHeapSize = FLB_WASM_DEFAULT_HEAP_SIZE } = {}) {
     this.log = [];
-    const mod = module ?? compile(wasmPath);
+    const read = () => bytes ?? readFileSync(wasmPath);
+    const key = bytes ?? wasmPath;
+    let mod = compile(key, read);
+    const names = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
+    // WAMR's allocator choice (wasm_loader.c, §1.5): exported malloc/free, else AssemblyScript's
+    // __new + __pin/__retain + __unpin/__release, else its own app heap in linear memory
+    const ownHeap = !(names.has('malloc') && names.has('free')) && !(names.has('__new') && (names.has('__pin') || names.has('__retain')) && (names.has('__unpin') || names.has('__release')));
+    let heap = null;
+    if (ownHeap) {
+      const declared = withExtraPages(read(), 0).declaredPages;
+      heap = wamrAppHeap(declared, wasmHeapSize);
+      const cacheKey = `${typeof key === 'string' ? key : 'bytes'}#${heap.pages}`;
+      mod = typeof key === 'string' ? compile(cacheKey, () => withExtraPages(read(), heap.pages).bytes) : new WebAssembly.Module(withExtraPages(read(), heap.pages).bytes);
+    }
     this.instance = new WebAssembly.Instance(mod, wamrImports(mod, (m) => this.log.push(m), () => this.x.memory));
     this.x = this.instance.exports;
+    if (heap) {
+      // the heap is set up before the module's start runs
+      this.appHeap = new AppHeap(this.x.memory, heap);
+      this.alloc = (n) => this.appHeap.alloc(n);
+      this.free = () => this.appHeap.free();
+    }
     // WAMR calls a reactor's _initialize at instantiation (wasm_runtime.c:1661)
     this.x._initialize?.();
     this.functionName = functionName;
@@ -217,13 +350,11 @@ export class WasmFilter {
     this.pendingException = null;
     this.tags = new Map();
     this.stats = { calls: 0, dropped: 0, emitted: 0, traps: 0, invalid: 0, corrupt: 0, skipped: 0 };
-    // WAMR's allocator choice (wasm_loader.c, §1.5): exported malloc/free, else AssemblyScript's
-    // __new + __pin/__retain + __unpin/__release; anything else would get WAMR's app heap, which
-    // an AssemblyScript module overwrites, so it is refused here rather than emulated.
-    if (typeof this.x.malloc === 'function' && typeof this.x.free === 'function') {
+    if (heap) return;
+    if (names.has('malloc') && names.has('free')) {
       this.alloc = (n) => this.x.malloc(n) >>> 0;
       this.free = (p) => this.x.free(p);
-    } else if (typeof this.x.__new === 'function' && (this.x.__pin || this.x.__retain) && (this.x.__unpin || this.x.__release)) {
+    } else {
       const retain = this.x.__pin ?? this.x.__retain;
       const release = this.x.__unpin ?? this.x.__release;
       this.alloc = (n) => {
@@ -231,8 +362,6 @@ export class WasmFilter {
         return p === 0 ? 0 : retain(p) >>> 0;
       };
       this.free = (p) => release(p);
-    } else {
-      throw new Error('module exports no allocator WAMR can use (malloc/free or --exportRuntime, §1.5)');
     }
   }
 
