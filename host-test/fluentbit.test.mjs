@@ -513,6 +513,19 @@ describe('configuration through the heartbeat record', () => {
     assert.equal(fwd.message, 'yes');
   });
 
+  test('a configured key reads the same whether the record is just that field (fast path) or more', () => {
+    for (const key of ['log', 'msg', 'a"b', 'x\\y']) {
+      const pipe = new FluentBitPipeline();
+      pipe.push('fw.tick', WALL0, tick({ key }));
+      const bodies = [{ [key]: 'one' }, { [key]: 'two "quoted"' }, { [key]: 'three', other: 1 }, { other: 1, [key]: 'four' }];
+      const got = bodies.map((b, i) => pipe.push('fw.ipmon', WALL0 + i + 1, b)[0]?.message);
+      assert.deepEqual(got, ['one', 'two "quoted"', 'three', 'four'], `key ${key}`);
+      const [missing] = pipe.push('fw.ipmon', WALL0 + 9, { [key === 'log' ? 'message2' : 'log']: 'five' });
+      assert.equal(missing.ipmon.reason, 'missing_key', `key ${key}`);
+      assertHealthy(pipe.wasm);
+    }
+  });
+
   test('a refused configuration leaves the record key as it was', () => {
     const pipe = new FluentBitPipeline();
     pipe.push('fw.tick', WALL0, tick({ key: 'message' }));
