@@ -70,7 +70,7 @@ export function reserveHostHeap(): void {
 }
 
 /** The smallest TLSF size-class boundary at or above `size` (16 classes per power of two). */
-function classBoundaryAtLeast(size: usize): usize {
+export function classBoundaryAtLeast(size: usize): usize {
   const step = <usize>1 << (<usize>(31 - clz(size)) - SL_BITS);
   return (size + step - 1) & ~(step - 1);
 }
