@@ -185,6 +185,11 @@ describe('module ABI for Fluent Bit', () => {
     });
   }
 
+  test('a Wasm_Heap_Size the module cannot keep apart (over 16 MiB and not a TLSF class size) stops it at load', () => {
+    assert.throws(() => new WasmFilter({ wasmHeapSize: (16 << 20) + 65536 }), /unreachable/);
+    assert.throws(() => new WasmFilter({ wasmHeapSize: (64 << 20) + 65536 }), /unreachable/);
+  });
+
   test('a record bigger than the app heap (WAMR passes address 0) is rejected as heap_full, saying what to raise', () => {
     const wasm = new WasmFilter();
     wasm.call('fw.tick', 1, 0, tick());
