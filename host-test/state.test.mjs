@@ -254,7 +254,9 @@ test('a state file of another log: a warning naming that log, and a fresh start 
   assert.match(runB.stderr, /state file .*ipmon-flow\.state belongs to another log: it was written while following .*a\.log \(inode \d+\), which is neither .*b\.log nor a rotated file next to it; ignoring it and starting fresh/);
   assert.doesNotMatch(runB.stderr, /is gone|resuming|rotated while stopped/);
   // nothing of A comes along: no open flow, no counter
-  assert.deepEqual(runB.records, clean.records, 'exactly the output of a clean run over b.log');
+  // table_probe_steps depends on each process's random hash key, so it is left out
+  const unkeyed = (records) => records.map((r) => (r.ipmon?.stats ? { ...r, ipmon: { ...r.ipmon, stats: { ...r.ipmon.stats, table_probe_steps: undefined } } } : r));
+  assert.deepEqual(unkeyed(runB.records), unkeyed(clean.records), 'exactly the output of a clean run over b.log');
   assertMatchesTruth(flowsOf(runB.records), gB);
   assert.equal(runB.records.at(-1).ipmon.stats.lines_read, gB.lines.length);
   assert.equal(readStateFile(state).state.meta.log_path, resolve(logB), 'the state file now records b.log');
