@@ -1,7 +1,7 @@
 import {
   Flow, SLOT_SIZE, NIL, HISTORY_CAP, KEY_SIZE, KEY_V6, TIMER_CLASSES, TIMER_UDP, TIMER_TCP_ESTABLISHED, TIMER_CLOSING,
   tableInit, tableInsert, tableFind, tableRemove, tableFull, tableUsed, tableHighWater, tableCapacity, bytesPerFlow,
-  listAppend, listHead, flowAt, flowAddr, flowKey, slotOf, tableRelink, tableV6Bytes,
+  listAppend, listHead, flowAt, flowAddr, flowKey, slotOf, tableRelink, tableV6Bytes, slotIsLive,
 } from "../../flows/flowtable";
 import { hashKey } from "../../flows/hash";
 
@@ -149,6 +149,42 @@ describe("tableInit", () => {
     expect<u32>(tableUsed()).toBe(0);
     expect<bool>(has(1, realHash(1))).toBe(false);
     expect<bool>(listHead(TIMER_UDP) === null).toBe(true);
+  });
+});
+
+describe("slots taken lazily (a table's pages become resident only as flows fill it)", () => {
+  it("takes never-used slots in order, released ones first, and is full only when all are taken", () => {
+    tableInit(4);
+    const a = put(1, realHash(1));
+    const b = put(2, realHash(2));
+    expect<u32>(slotOf(a)).toBe(0);
+    expect<u32>(slotOf(b)).toBe(1);
+    tableRemove(a);
+    expect<u32>(slotOf(put(3, realHash(3)))).toBe(0); // the released slot before a fresh one
+    expect<u32>(slotOf(put(4, realHash(4)))).toBe(2);
+    expect<bool>(tableFull()).toBe(false);
+    expect<u32>(slotOf(put(5, realHash(5)))).toBe(3);
+    expect<bool>(tableFull()).toBe(true);
+    tableRemove(b);
+    expect<bool>(tableFull()).toBe(false);
+    expect<u32>(slotOf(put(6, realHash(6)))).toBe(1);
+    for (let i: u32 = 3; i <= 6; i++) expect<bool>(has(i, realHash(i))).toBe(true);
+  });
+  it("a slot never taken is not live, whatever bytes an earlier table left in it", () => {
+    tableInit(8);
+    const f = put(1, realHash(1));
+    listAppend(f, TIMER_UDP, 1); // live: in a timer list
+    const gen = f.generation;
+    // what a discarded table of the same place could leave: a slot that looks live
+    const stale = flowAt(5);
+    stale.generation = gen;
+    stale.timerClass = <u8>TIMER_UDP;
+    expect<bool>(slotIsLive(slotOf(f), gen)).toBe(true);
+    expect<bool>(slotIsLive(5, gen)).toBe(false);
+    // once taken, the slot is zeroed and then set up by its new flow
+    for (let i: u32 = 2; i <= 6; i++) put(i, realHash(i));
+    expect<u32>(slotOf(tableFind(key(6), realHash(6))!)).toBe(5);
+    expect<u32>(tableFind(key(6), realHash(6))!.origPackets).toBe(6);
   });
 });
 
