@@ -221,3 +221,12 @@ test('a reader that goes away (| head) ends the run quietly with the SIGPIPE sta
   assert.equal(code, 141);
   assert.equal(err, '');
 });
+
+test('a batch run does not load node:crypto (initialising OpenSSL costs resident memory for the whole run)', () => {
+  const probe = 'data:text/javascript,' + encodeURIComponent(
+    "process.on('exit', () => process.stderr.write('loaded crypto: ' + process.moduleLoadList.includes('NativeModule crypto') + '\\n'));");
+  const r = spawnSync(process.execPath, ['--import', probe, CLI, '--year', '2024', '--no-progress', SAMPLE], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(parseNdjson(Buffer.from(r.stdout)).length > 0);
+  assert.match(r.stderr, /loaded crypto: false/);
+});

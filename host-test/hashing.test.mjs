@@ -84,3 +84,16 @@ test('two processes hash alike tuples differently: the key is per process', asyn
   // with one fixed key the five counts would be equal
   assert.ok(new Set(counts).size > 1, `probe steps ${counts.join(', ')}`);
 });
+
+test('hash keys come from the kernel: randomFill fills every byte, differently each time', async () => {
+  const { randomFill } = await import('../host/engine.mjs');
+  for (const n of [0, 1, 16, 100_000]) {
+    const a = new Uint8Array(n);
+    const b = new Uint8Array(n);
+    randomFill(a);
+    randomFill(b);
+    if (n >= 16) assert.notDeepEqual(a, b, `${n} bytes`);
+    // a byte left as allocated (0) in every one of 100,000 would mean the fill stopped short
+    if (n === 100_000) assert.ok(a.subarray(n - 64).some((v) => v !== 0), 'filled to the end');
+  }
+});

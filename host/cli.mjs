@@ -3,15 +3,15 @@
 
 import { statSync, readFileSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { FlowEngine, ConfigError } from './engine.mjs';
+import { FlowEngine, ConfigError, sha256Hex } from './engine.mjs';
 import { StreamSink } from './sinks.mjs';
 import { Stopper } from './stopper.mjs';
 import { LISTEN_OPTIONS, ListenOptionError, parseListenOptions } from './listen-options.mjs';
 // Loaded only by the paths that need them (each module loaded costs resident memory for the
 // whole run): live.mjs, listen.mjs and syslog.mjs for --follow and --listen, elasticsearch.mjs
-// and report/. node:crypto and node:zlib are not among them: engine.mjs needs both anyway.
+// and report/; node:crypto (engine.mjs loads it when a run needs it). node:zlib is not among
+// them: engine.mjs needs it anyway.
 
 const USAGE = `Usage: ipmon-flow [options] [FILE...]
        ipmon-flow report [options] FILE... -o report.html   (an HTML page; see report --help)
@@ -415,7 +415,7 @@ async function runBatch(cmd, engine, sink, { stdin, warn, stop }) {
 function configDigest(config) {
   const { year, ...rest } = config; // the default year follows the calendar: not a change
   const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  return sha256Hex(JSON.stringify(sorted));
 }
 
 /** Receives lines from the network (--listen) until a signal. Returns the exit code. */
