@@ -111,8 +111,6 @@ export class FlowEngine {
    * ({ parts, length }: length the blob's), null for a freshly configured one.
    */
   #checkpoint = null;
-  /** Where reused pieces are copied (pushPieces/flushPieces with `reuse`). */
-  #pieceBuf = null;
   /**
    * What changed the state since the checkpoint, to replay: ['p', bytes] | ['f', fd, position,
    * length, crc32] (input bytes still in a file) | ['a', µs] | ['s'] (a flush piece).
@@ -326,17 +324,17 @@ export class FlowEngine {
   }
 
   /**
-   * The output of the last call in the one piece buffer, overwritten by the next reused piece:
-   * a fresh Buffer per piece left garbage that V8 collects late, tens of MB under a flood.
+   * The output of the last call where the module wrote it, no copy: valid until the next call
+   * into the module. A fresh Buffer per piece left garbage that V8 collects late, tens of MB
+   * under a flood; a copy into one reused buffer cost that buffer (~1 MB resident) and a copy
+   * of every output byte.
    */
   #outputReused(len) {
     if (len <= 0) return EMPTY;
-    if (!this.#pieceBuf || this.#pieceBuf.length < len) this.#pieceBuf = Buffer.allocUnsafeSlow(Math.max(len, 1 << 20));
-    this.#pieceBuf.set(new Uint8Array(this.x.memory.buffer, this.x.out_ptr(), len));
-    return this.#pieceBuf.subarray(0, len);
+    return Buffer.from(this.x.memory.buffer, this.x.out_ptr(), len);
   }
 
-  /** The output of the last call: a fresh Buffer, or with `reuse` a view of the piece buffer. */
+  /** The output of the last call: a fresh Buffer, or with `reuse` a view of linear memory. */
   #outputAs(len, reuse) {
     return reuse ? this.#outputReused(len) : this.#output(len);
   }
@@ -359,8 +357,9 @@ export class FlowEngine {
    * INPUT_PIECE bytes at a time, so what one call writes stays small (a SYN flood writes a
    * record of ~1 KB for every line of ~100 bytes) and a caller that writes each piece before
    * taking the next keeps memory flat. Iterate it to the end: lines are processed as it goes.
-   * With `reuse`, every piece is a view of one buffer that the next piece overwrites (nothing
-   * left for the garbage collector): for a caller that is done with a piece before the next.
+   * With `reuse`, every piece is a view of the module's output buffer, which the next piece
+   * overwrites (no copy, nothing left for the garbage collector): for a caller that is done
+   * with a piece before it takes the next.
    * With `origin` ({ fd, position }), the chunk is what the regular file open as fd holds at
    * that position: the journal notes where, not a copy (a recovery reads the bytes again and
    * checks them), so fd must stay open until given to release().
