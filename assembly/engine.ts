@@ -117,7 +117,7 @@ export function engineInit(): void {
   streamUs = 0;
   referenceHost = NO_HOST;
   nextStreamSweepUs = i64.MAX_VALUE;
-  lastObserver = EMPTY_ID;
+  memory.fill(OBSERVER_CACHE, 0, NAME_CACHE_BYTES);
   applyHostSettings();
 }
 
@@ -233,14 +233,13 @@ export function processLine(start: usize, n: i32): void {
   writeForwarded(r, start, n, kind, r.why, observer, hs != NO_HOST && observerAt(hs).lineUs > 0 ? hostClock(observerAt(hs)) : streamUs);
 }
 
-/** Interned id of the logging host; consecutive lines nearly always share it, so remember the last. */
-let lastObserver: u16 = EMPTY_ID;
+/**
+ * Interned id of the logging host, with the last few hosts remembered: a relay interleaves the
+ * lines of several firewalls, and hashing the name again for every line cost about 2% of a
+ * line in WAMR's interpreter when two alternated.
+ */
 function observerId(ptr: usize, n: i32): u16 {
-  if (lastObserver != EMPTY_ID && nameLen(lastObserver) == n && memory.compare(namePtr(lastObserver), ptr, <usize>n) == 0) {
-    return lastObserver;
-  }
-  lastObserver = intern(ptr, n, true);
-  return lastObserver;
+  return cachedName(OBSERVER_CACHE, ptr, n, true);
 }
 
 /** The N of "missed N ... log entries". */
@@ -833,20 +832,32 @@ function fragmentFlow(hs: u32): Flow | null {
   return slotIsLive(g.flowSlot, g.flowGen) ? flowAt(g.flowSlot) : null;
 }
 
-/** Two interface names the last lines had, as intern.ts ids: hosts log on few interfaces. */
-const IF_CACHE: usize = memory.data(4);
-let ifNext: u32 = 0;
-
-/** The intern.ts id of an interface name, with the last two names remembered. */
+/** The intern.ts id of an interface name, with the last few names remembered: hosts log on few interfaces. */
 function interfaceId(ptr: usize, n: i32): u16 {
-  for (let i: u32 = 0; i < 2; i++) {
-    const id = load<u16>(IF_CACHE + (i << 1));
+  return cachedName(IF_CACHE, ptr, n, false);
+}
+
+// @ts-ignore: decorator
+@inline const NAME_CACHE_WAYS: usize = 4;
+// @ts-ignore: decorator
+@inline const NAME_CACHE_BYTES: usize = NAME_CACHE_WAYS * 2 + 2;
+
+// A name cache: the intern.ts ids of the last names seen of one kind, replaced in turn.
+//   [ id0 u16 | id1 u16 | id2 u16 | id3 u16 | next way u16 ]
+const IF_CACHE: usize = memory.data(<i32>NAME_CACHE_BYTES);
+const OBSERVER_CACHE: usize = memory.data(<i32>NAME_CACHE_BYTES);
+
+/** The intern.ts id of the name at (ptr, n), looked up in `cache` first. */
+function cachedName(cache: usize, ptr: usize, n: i32, observer: bool): u16 {
+  for (let i: usize = 0; i < NAME_CACHE_WAYS; i++) {
+    const id = load<u16>(cache + (i << 1));
     if (id != EMPTY_ID && nameLen(id) == n && memory.compare(namePtr(id), ptr, <usize>n) == 0) return id;
   }
-  const id = intern(ptr, n);
+  const id = intern(ptr, n, observer);
   if (id != OVERFLOW_ID && id != EMPTY_ID) {
-    store<u16>(IF_CACHE + (ifNext << 1), id);
-    ifNext ^= 1;
+    const way = <usize>load<u16>(cache + NAME_CACHE_WAYS * 2);
+    store<u16>(cache + (way << 1), id);
+    store<u16>(cache + NAME_CACHE_WAYS * 2, <u16>((way + 1) & (NAME_CACHE_WAYS - 1)));
   }
   return id;
 }

@@ -28,6 +28,12 @@ const CASES = [
     minLines: 100_000,
   },
   {
+    // engine.ts remembers the last four host names; six make it evict and look names up again
+    name: 'BSD syslog, six observers interleaved (more hosts than the name cache holds)',
+    opts: { seed: 4, connections: 3000, concurrency: 600, format: 'syslog', observers: ['fw1', 'fw2', 'fw3', 'fw4', 'fw5', 'fw6'] },
+    minLines: 20_000,
+  },
+  {
     name: 'mixed file and syslog lines in one input',
     opts: { seed: 2, connections: 3000, concurrency: 1000, format: 'mixed', observers: ['fw1', 'fw2'] },
     minLines: 20_000,
