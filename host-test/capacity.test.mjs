@@ -61,3 +61,13 @@ test('linear memory is flat over 400k lines once the table and buffers are warm'
   assert.equal(emitted, stats.flows_emitted);
   assert.ok(stats.evictions > 0);
 });
+
+test('linear memory per tracked flow, from memory growth between capacities: 128 bytes (issue 8)', () => {
+  const memoryAt = (capacity) => new FlowEngine({ capacity }).memoryBytes();
+  for (const [a, b] of [[1 << 16, 1 << 19], [1 << 19, 1 << 20], [1 << 14, 1 << 17]]) {
+    const perFlow = (memoryAt(b) - memoryAt(a)) / (b - a);
+    // slots (120) and index (8): the table's pages come straight from memory.grow, so there is
+    // no allocator rounding (before: 136 to 265 bytes, depending on the capacities)
+    assert.ok(perFlow <= 128 + 65536 / (b - a), `${perFlow} bytes a flow between ${a} and ${b}`);
+  }
+});
