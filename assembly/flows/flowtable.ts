@@ -546,7 +546,7 @@ export function tableRelink(): void {
 
 /** True if slot i holds a live flow of the given generation. */
 export function slotIsLive(i: u32, generation: u32): bool {
-  if (i >= fresh) return false; // never taken: its bytes are whatever the allocator left there
+  if (i >= fresh) return false; // never taken: its bytes are whatever an earlier table left there
   const f = flowAt(i);
   return f.generation == generation && <u32>f.timerClass < TIMER_CLASSES;
 }
