@@ -166,32 +166,15 @@ export function encodeRecordJson(value, escapeUnicode = true) {
 
 // ── the wasm filter ──────────────────────────────────────────────────────────────────────────
 
-const compiled = new Map();
-
-/** The module at wasmPath, or its bytes, compiled once (a key per app-heap size as well). */
-function compile(key, bytes) {
-  let m = compiled.get(key);
-  if (!m) {
-    m = new WebAssembly.Module(bytes());
-    compiled.set(key, m);
-  }
-  return m;
-}
-
 // ── WAMR's app heap (wasm_runtime.c memory_instantiate, "Insert app heap before new page") ─────
 
 const PAGE = 65536;
 /** Fluent Bit's smallest heap: Wasm_Heap_Size is applied only above it (filter_wasm.c, §1.3). */
 export const FLB_WASM_DEFAULT_HEAP_SIZE = 8192;
 
-/**
- * Where WAMR puts its app heap for a module that exports no allocator: pages appended after the
- * declared initial memory, the heap filling them but for 1 KiB. The default 8 KiB gives one page.
- */
-export function wamrAppHeap(declaredPages, wasmHeapSize = FLB_WASM_DEFAULT_HEAP_SIZE) {
-  const asked = Math.max(wasmHeapSize, FLB_WASM_DEFAULT_HEAP_SIZE);
-  const pages = Math.ceil(asked / PAGE);
-  return { pages, start: declaredPages * PAGE, size: pages * PAGE - 1024 };
+/** Pages WAMR adds for an app heap of Wasm_Heap_Size bytes; the heap fills them but for 1 KiB. */
+function appHeapPages(wasmHeapSize) {
+  return Math.ceil(Math.max(wasmHeapSize, FLB_WASM_DEFAULT_HEAP_SIZE) / PAGE);
 }
 
 function readLeb(b, at) {
@@ -287,6 +270,35 @@ class AppHeap {
   }
 }
 
+/** The module as WAMR instantiates it, per source (path or bytes) and heap size, made once. */
+const prepared = new Map();
+
+/**
+ * Compiles the module and applies WAMR's allocator choice (wasm_loader.c, §1.5): exported
+ * malloc/free, else AssemblyScript's __new + __pin/__retain + __unpin/__release, else its own
+ * app heap, inserted after the declared initial pages. Returns { module, heap }: heap is
+ * { start, size } for an app heap, else null.
+ */
+function prepare(source, wasmHeapSize) {
+  const key = typeof source === 'string' ? `${source}#${wasmHeapSize}` : source;
+  let p = typeof source === 'string' ? prepared.get(key) : undefined;
+  if (p) return p;
+  const bytes = typeof source === 'string' ? readFileSync(source) : source;
+  const module = new WebAssembly.Module(bytes);
+  const names = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const allocator = (names.has('malloc') && names.has('free'))
+    || (names.has('__new') && (names.has('__pin') || names.has('__retain')) && (names.has('__unpin') || names.has('__release')));
+  if (allocator) {
+    p = { module, heap: null };
+  } else {
+    const pages = appHeapPages(wasmHeapSize);
+    const { bytes: patched, declaredPages } = withExtraPages(bytes, pages);
+    p = { module: new WebAssembly.Module(patched), heap: { start: declaredPages * PAGE, size: pages * PAGE - 1024 } };
+  }
+  if (typeof source === 'string') prepared.set(key, p);
+  return p;
+}
+
 /**
  * Unresolved function imports do not stop WAMR from loading a module; calling one traps
  * ("failed to call unlinked import function", §1.6). Memory/table/global imports are fatal.
@@ -321,20 +333,7 @@ export class WasmFilter {
    */
   constructor({ wasmPath = DEFAULT_WASM, bytes, functionName = FUNCTION_NAME, escapeUnicode = true, wasmHeapSize = FLB_WASM_DEFAULT_HEAP_SIZE } = {}) {
     this.log = [];
-    const read = () => bytes ?? readFileSync(wasmPath);
-    const key = bytes ?? wasmPath;
-    let mod = compile(key, read);
-    const names = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
-    // WAMR's allocator choice (wasm_loader.c, §1.5): exported malloc/free, else AssemblyScript's
-    // __new + __pin/__retain + __unpin/__release, else its own app heap in linear memory
-    const ownHeap = !(names.has('malloc') && names.has('free')) && !(names.has('__new') && (names.has('__pin') || names.has('__retain')) && (names.has('__unpin') || names.has('__release')));
-    let heap = null;
-    if (ownHeap) {
-      const declared = withExtraPages(read(), 0).declaredPages;
-      heap = wamrAppHeap(declared, wasmHeapSize);
-      const cacheKey = `${typeof key === 'string' ? key : 'bytes'}#${heap.pages}`;
-      mod = typeof key === 'string' ? compile(cacheKey, () => withExtraPages(read(), heap.pages).bytes) : new WebAssembly.Module(withExtraPages(read(), heap.pages).bytes);
-    }
+    const { module: mod, heap } = prepare(bytes ?? wasmPath, wasmHeapSize);
     this.instance = new WebAssembly.Instance(mod, wamrImports(mod, (m) => this.log.push(m), () => this.x.memory));
     this.x = this.instance.exports;
     if (heap) {
@@ -351,7 +350,7 @@ export class WasmFilter {
     this.tags = new Map();
     this.stats = { calls: 0, dropped: 0, emitted: 0, traps: 0, invalid: 0, corrupt: 0, skipped: 0 };
     if (heap) return;
-    if (names.has('malloc') && names.has('free')) {
+    if (typeof this.x.malloc === 'function' && typeof this.x.free === 'function') {
       this.alloc = (n) => this.x.malloc(n) >>> 0;
       this.free = (p) => this.x.free(p);
     } else {
