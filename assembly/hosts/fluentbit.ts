@@ -185,14 +185,6 @@ function setFastHead(): void {
 }
 setFastHead();
 
-/** The n bytes at a and b are equal; eight at a time (the fast path runs once per record). */
-function bytesEqual(a: usize, b: usize, n: usize): bool {
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
-  for (; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  return true;
-}
-
 function handleRecord(rec: usize, n: usize, nowUs: i64): void {
   if (rec == 0 && n > 0) {
     reject(R_NO_COPY, 0, n, nowUs);
@@ -208,7 +200,7 @@ function handleRecord(rec: usize, n: usize, nowUs: i64): void {
   }
   // Fast path for what `tail` hands over: exactly {"<key>":"<line without escapes>"}.
   const h = fastHeadLen;
-  if (h > 0 && n > h + 2 && bytesEqual(rec, fastHead, h)) {
+  if (h > 0 && n > h + 2 && memory.compare(rec, fastHead, h) == 0) {
     const close = plainStringEnd(rec + h, rec + n);
     if (close + 2 == rec + n && load<u8>(close) == 0x22 && load<u8>(close + 1) == 0x7d) {
       logValue(J_STRING, rec + h - 1, close + 1, false, rec, n, nowUs);
