@@ -23,6 +23,12 @@ let len: usize = 0;
 let recordMode: i32 = MODE_NDJSON;
 let recordsInCall: i32 = 0;
 
+/** Records per call whose place is kept (a host that returns them one at a time reads it). */
+// @ts-ignore: decorator
+@inline export const PLACES_KEPT: i32 = 16;
+/** Start and end offset (from base) of each of the call's first PLACES_KEPT records. */
+const places: usize = memory.data(PLACES_KEPT << 3);
+
 /** Pointer to the first output byte of the current call. */
 export function outPtr(): usize {
   return base;
@@ -75,12 +81,24 @@ function grow(n: usize): void {
 /** Opens a record: writes the separator that the current mode needs before it. */
 export function beginRecord(): void {
   if (recordMode == MODE_ARRAY && recordsInCall > 0) putByte(0x2c); // ,
+  if (recordsInCall < PLACES_KEPT) store<u32>(places + (<usize>recordsInCall << 3), <u32>len);
 }
 
 /** Closes a record. */
 export function endRecord(): void {
+  if (recordsInCall < PLACES_KEPT) store<u32>(places + (<usize>recordsInCall << 3), <u32>len, 4);
   if (recordMode == MODE_NDJSON) putByte(0x0a);
   recordsInCall++;
+}
+
+/** Offset from outPtr() where the call's record i starts (i < PLACES_KEPT), after its separator. */
+export function recordStart(i: i32): usize {
+  return <usize>load<u32>(places + (<usize>i << 3));
+}
+
+/** Offset from outPtr() where the call's record i ends (i < PLACES_KEPT), before any newline. */
+export function recordEnd(i: i32): usize {
+  return <usize>load<u32>(places + (<usize>i << 3), 4);
 }
 
 /** Appends one byte. */
