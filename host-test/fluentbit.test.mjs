@@ -265,6 +265,36 @@ describe('same flows as the CLI', () => {
     assertHealthy(pipe.wasm);
   });
 
+  test('records due together in a log call leave one per call: few envelopes, none past a heartbeat, same records', () => {
+    const pipe = new FluentBitPipeline();
+    const out = [];
+    const shift = WALL0 - lineTimeUs(gen.lines[0], YEAR);
+    out.push(...pipe.push('fw.tick', WALL0 - 1, tick({ year: YEAR })));
+    let nextTick = null;
+    let waitingAtTick = 0;
+    let wall = 0;
+    for (const line of gen.lines) {
+      wall = lineTimeUs(line, YEAR) + shift;
+      if (nextTick === null) nextTick = Math.ceil(wall / SEC) * SEC;
+      for (; nextTick <= wall; nextTick += SEC) {
+        out.push(...pipe.push('fw.tick', nextTick, tick()));
+        // right after a heartbeat nothing waits: a log record that makes nothing due gets 0
+        const probe = pipe.wasm.call('fw.ipmon', Math.floor(nextTick / SEC), 0, { log: '' });
+        if (probe.status !== 'drop') waitingAtTick++;
+      }
+      out.push(...pipe.push('fw.ipmon', wall, { log: line }));
+    }
+    out.push(...pipe.push('fw.tick', wall, tick('flush')));
+    const fb = split(out);
+    assertSameFlows(fb.flows, cli.flows);
+    assert.deepEqual(fb.forwarded, cli.forwarded);
+    assert.equal(waitingAtTick, 0, 'records still waiting right after a heartbeat');
+    // calls that make two records due come back with one, the other on the next call; only
+    // heartbeats with several due (and the final flush) need an envelope
+    assert.ok(pipe.envelopes * 50 < pipe.answers, `${pipe.envelopes} envelopes in ${pipe.answers} answers`);
+    assertHealthy(pipe.wasm);
+  });
+
   test('config arriving after 500 log records (held until then): identical', () => {
     const pipe = new FluentBitPipeline();
     const fb = split(replayLive(pipe, gen.lines, YEAR, { config: { year: YEAR }, configAfter: 500 }));
@@ -459,7 +489,10 @@ describe('configuration through the heartbeat record', () => {
     const pipe = new FluentBitPipeline();
     assert.deepEqual(pipe.push('fw.ipmon', WALL0, { log: 'not ipmon at all' }), []);
     const out = pipe.push('fw.ipmon', WALL0 + 10 * SEC, { log: 'neither is this' });
-    assert.deepEqual(out.map((r) => r.message), ['not ipmon at all', 'neither is this']);
+    // two records due in a log call: the older comes back now, the other with the next record
+    assert.deepEqual(out.map((r) => r.message), ['not ipmon at all']);
+    const next = pipe.push('fw.tick', WALL0 + 11 * SEC, tick());
+    assert.deepEqual(next.map((r) => r.message), ['neither is this']);
   });
 
   test('without any heartbeat, the hold also ends at 4 MiB of lines', () => {

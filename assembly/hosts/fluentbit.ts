@@ -38,8 +38,10 @@ import {
 } from "./jsonrecord";
 import { setDateContext, setFallbackDay } from "../parse/line";
 import {
-  MODE_ARRAY, beginRecord, commit, endRecord, outPtr, outRecords, outReset, putAscii, putByte, putJsonText, putU64, reserve,
+  MODE_ARRAY, PLACES_KEPT, beginRecord, commit, endRecord, outLen, outPtr, outRecords, outReset, putAscii, putByte, putBytes,
+  putJsonText, putU64, recordEnd, recordStart, reserve,
 } from "../records/output";
+import { defer, deferFits, deferredCount, deferredSpan, deferredSpanLen, dropAll, dropOldest, oldestLen } from "../records/deferred";
 
 // ── limits ───────────────────────────────────────────────────────────────────────────────────
 /** Longest value (JSON text of the key) accepted as log text; ipmon lines are < 1 KiB. */
@@ -113,7 +115,7 @@ let anchored = false;
 let anchorWallUs: i64 = 0;
 let anchorClockUs: i64 = 0;
 
-/** Fluent Bit's entry: one record in, 0 or a pointer to the NUL-terminated envelope out. */
+/** Fluent Bit's entry: one record in, 0 or a pointer to one NUL-terminated record or envelope out. */
 export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, timeNsec: u32, recPtr: usize, recLen: u32): usize {
   // The minimal runtime collects only when asked, and nothing managed of ours is on the stack
   // here: a safe point. What it frees is what parsing configuration records left (json-as);
@@ -123,17 +125,76 @@ export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, time
     __collect();
   }
   const nowUs = <i64>timeSec * US_PER_SECOND + <i64>(timeNsec / 1000);
-  // Room for the envelope's head, written only if a record follows (most calls return 0).
+  // Room for the envelope's head, written only if an envelope follows (most calls return 0).
   outReset(MODE_ARRAY);
   reserve(ENVELOPE_HEAD_LEN);
   commit(ENVELOPE_HEAD_LEN);
+  controlCall = false;
   handleRecord(recPtr, <usize>recLen, nowUs);
-  if (outRecords() == 0) return 0;
-  if (outRecords() == 1) {
-    // one record, returned as it is: most calls that return anything return one, and it need
-    // not reach a lua filter at all (fluent-bit.conf routes only envelopes there)
-    putByte(0);
-    return outPtr() + ENVELOPE_HEAD_LEN;
+  const due = outRecords();
+  const waiting = deferredCount();
+  if (due + waiting == 0) return 0;
+  if (due + waiting == 1) return due == 1 ? oneInPlace() : oneDeferred();
+  if (!controlCall && canDefer(due)) {
+    // A log record: hand back the oldest due record alone and keep the rest for the next
+    // calls, most of which return nothing (one flow record per ~20 lines). An envelope would
+    // cost Fluent Bit a rewrite_tag re-emit and a Lua split. Control records (the heartbeat
+    // every second, flush, stats) hand back everything, so nothing waits past a heartbeat.
+    if (waiting == 0) {
+      deferNew(1, due);
+      return oneInPlace();
+    }
+    deferNew(0, due);
+    return oneDeferred();
+  }
+  return envelope(due, waiting);
+}
+
+/** The record being handled was a control record (handleRecord → control). */
+let controlCall = false;
+
+/** Whether the call's records 1.. (all of them when others wait) fit beside the waiting ones. */
+function canDefer(due: i32): bool {
+  if (due > PLACES_KEPT) return false;
+  const from = deferredCount() == 0 ? 1 : 0;
+  if (from >= due) return true;
+  return deferFits(due - from, recordEnd(due - 1) - recordStart(from));
+}
+
+/** Moves the call's records [from, due) to the waiting ones. */
+function deferNew(from: i32, due: i32): void {
+  for (let i = from; i < due; i++) defer(outPtr() + recordStart(i), recordEnd(i) - recordStart(i));
+}
+
+/** Returns the call's first record as it is, cut off after its end. */
+function oneInPlace(): usize {
+  store<u8>(outPtr() + recordEnd(0), 0);
+  return outPtr() + recordStart(0);
+}
+
+/** Returns the oldest waiting record as it is (the call's own records already wait behind it). */
+function oneDeferred(): usize {
+  const n = oldestLen();
+  outReset(MODE_ARRAY);
+  putBytes(deferredSpan(), n);
+  putByte(0);
+  dropOldest();
+  return outPtr();
+}
+
+/** Returns every waiting record, then the call's, in one envelope for split.lua. */
+function envelope(due: i32, waiting: i32): usize {
+  if (waiting > 0) {
+    // the waiting records go first, before the call's, which move up to make room
+    const span = deferredSpanLen();
+    const gap = span + (due > 0 ? 1 : 0);
+    const news = <usize>outLen() - ENVELOPE_HEAD_LEN;
+    reserve(gap);
+    memory.copy(outPtr() + ENVELOPE_HEAD_LEN + gap, outPtr() + ENVELOPE_HEAD_LEN, news);
+    memory.copy(outPtr() + ENVELOPE_HEAD_LEN, deferredSpan(), span);
+    if (due > 0) store<u8>(outPtr() + ENVELOPE_HEAD_LEN + span, 0x2c);
+    commit(gap);
+    dropAll();
   }
   putAscii(ENVELOPE_TAIL);
   putByte(0);
@@ -366,6 +427,7 @@ function release(): void {
 // ── control records ──────────────────────────────────────────────────────────────────────────
 
 function control(rec: usize, n: usize, nowUs: i64): void {
+  controlCall = true;
   if (valueType == J_OBJECT) {
     configure(valueStart, valueEnd, nowUs);
     if (holding) release();

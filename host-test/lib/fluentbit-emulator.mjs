@@ -668,6 +668,9 @@ export class FluentBitPipeline {
   constructor(options = {}) {
     this.wasm = new WasmFilter(options);
     this.lua = new LuaFilter(options.script ?? SPLIT_LUA, options.call ?? SPLIT_CALL);
+    /** Answers the filter gave (calls that returned a record), and how many were envelopes. */
+    this.answers = 0;
+    this.envelopes = 0;
   }
 
   /**
@@ -680,6 +683,8 @@ export class FluentBitPipeline {
     const r = this.wasm.call(tag, sec, nsec, body);
     if (r.status === 'corrupt') throw new Error(`wasm filter returned concatenated objects: ${r.text.slice(0, 200)}`);
     if (r.status !== 'record') return [];
+    this.answers++;
+    if (r.body.ipmon_envelope === '1') this.envelopes++;
     const out = this.lua.filter(tag, sec + nsec / 1e9, r.body);
     if (out === null) throw new Error(`lua filter failed: ${this.lua.errors.at(-1)}`);
     return out.map((o) => o.body);
