@@ -117,18 +117,49 @@ export function putBytes(src: usize, n: usize): void {
 
 /** Appends an ASCII string constant (keys, punctuation); non-ASCII is not expected here. */
 export function putAscii(s: string): void {
-  const n = <usize>s.length;
-  const p = reserve(n + 4);
   const src = changetype<usize>(s);
+  const n = <usize>s.length;
+  // A literal (in the data segments, below the heap: its bytes never change) is narrowed to
+  // UTF-8 once and copied from then on; a flow record writes about forty of them.
+  if (src < __heap_base) {
+    const slot = LITERAL_KEYS + ((src >> 4) & (LITERAL_SLOTS - 1)) * 8;
+    if (<usize>load<u32>(slot) == src) {
+      const p = reserve(n);
+      memory.copy(p, <usize>load<u32>(slot, 4), n);
+      len += n;
+      return;
+    }
+    if (literalUsed + n <= LITERAL_BYTES) {
+      const copy = LITERALS + literalUsed;
+      narrow(copy, src, n);
+      literalUsed += n;
+      store<u32>(slot, <u32>src);
+      store<u32>(slot, <u32>copy, 4);
+    }
+  }
+  const p = reserve(n + 4);
+  narrow(p, src, n);
+  len += n;
+}
+
+// @ts-ignore: decorator
+@inline const LITERAL_SLOTS: usize = 256;
+// @ts-ignore: decorator
+@inline const LITERAL_BYTES: usize = 16384;
+/** Direct-mapped by address: a literal's address and its UTF-8 copy's. */
+const LITERAL_KEYS: usize = memory.data(<i32>LITERAL_SLOTS * 8);
+const LITERALS: usize = memory.data(<i32>LITERAL_BYTES + 4);
+let literalUsed: usize = 0;
+
+/** Narrows n ASCII UTF-16 units at src to bytes at dst; may write 3 bytes past dst + n. */
+function narrow(dst: usize, src: usize, n: usize): void {
   // Four UTF-16 units per step, narrowed to four bytes (ASCII only, so the high bytes are 0).
-  // reserve(n + 4) lets the last step overrun; len only counts the n real bytes.
   let i: usize = 0;
   for (; i + 4 <= n; i += 4) {
     const x = load<u64>(src + (i << 1));
-    store<u32>(p + i, <u32>(x & 0xff) | (<u32>(x >> 8) & 0xff00) | (<u32>(x >> 16) & 0xff0000) | (<u32>(x >> 24) & 0xff000000));
+    store<u32>(dst + i, <u32>(x & 0xff) | (<u32>(x >> 8) & 0xff00) | (<u32>(x >> 16) & 0xff0000) | (<u32>(x >> 24) & 0xff000000));
   }
-  for (; i < n; i++) store<u8>(p + i, <u8>load<u16>(src + (i << 1)));
-  len += n;
+  for (; i < n; i++) store<u8>(dst + i, <u8>load<u16>(src + (i << 1)));
 }
 
 /** Appends an unsigned decimal number. */

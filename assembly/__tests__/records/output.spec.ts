@@ -90,6 +90,22 @@ describe("putByte / putBytes / putAscii", () => {
     putAscii("xyz");
     expect<string>(outHex()).toBe("4142430a78797a");
   });
+  it("putAscii writes a literal the same every time (later ones from its UTF-8 copy)", () => {
+    for (let round = 0; round < 3; round++) {
+      outReset(MODE_NDJSON);
+      putAscii('{"a":'); putAscii("1"); putAscii(',"bcdefghij":"'); putAscii("klmnopq"); putAscii('"}');
+      expect<string>(text()).toBe('{"a":1,"bcdefghij":"klmnopq"}');
+    }
+  });
+  it("putAscii writes strings made at run time as they are, though a freed one's address comes back", () => {
+    for (let i = 0; i < 8; i++) {
+      const s = "run" + (1000 + i).toString();
+      outReset(MODE_NDJSON);
+      putAscii(s);
+      expect<string>(text()).toBe(s);
+      __collect();
+    }
+  });
   it("putAscii of an empty string writes nothing", () => {
     outReset(MODE_NDJSON);
     putAscii("");
