@@ -1,10 +1,11 @@
 -- ipmon-flow: turn the wasm filter's envelope {"records":[r1, r2, ...]} into one record each.
 --
--- Fluent Bit's wasm filter can return only one record per call (fluent-bit-wasm.md §1.2), so when
--- several records became due in one call the module packs them into one envelope (marked
+-- Fluent Bit's wasm filter can return only one record per call (fluent-bit-wasm.md §1.2). Extra
+-- records due in a log call wait in the module for the next calls; on a heartbeat (or when more
+-- than 16 are due at once) everything due comes back packed in one envelope (marked
 -- "ipmon_envelope":"1"); a lua filter may return a table of records, which Fluent Bit emits one
--- by one. Return code 2 keeps each record's timestamp (the time of the log line or heartbeat that
--- made it due). The shipped configs hand it only envelopes, retagged by rewrite_tag:
+-- by one. Return code 2 keeps the envelope's timestamp for each record (the time of the log line
+-- or heartbeat that carried them out). The shipped configs hand it only envelopes, retagged by rewrite_tag:
 --
 --   [FILTER]
 --       Name          rewrite_tag

@@ -7,11 +7,12 @@
 //     §1.5), freed after the call, and
 //     NUL-terminated; record_len excludes the NUL. The tag is not used.
 //   - Returns 0 (the host drops the record) when nothing is due; else a pointer to one
-//     NUL-terminated UTF-8 JSON object: the record itself when one became due (flow summary,
-//     forwarded line, stats, rejected record), or when several did, an envelope
-//     {"records":[r1,r2,...],"ipmon_envelope":"1"}. One call can emit only one record (§1.2), so
-//     fluent-bit/split.lua turns an envelope into one record each; a rewrite_tag filter on the
-//     marker sends only envelopes to it (fluent-bit.conf), since Lua costs every record it sees.
+//     NUL-terminated UTF-8 JSON object: one record (flow summary, forwarded line, stats,
+//     rejected record), or an envelope {"records":[r1,r2,...],"ipmon_envelope":"1"}. One call
+//     can emit only one record (§1.2): extra records due in a log call wait for the next calls
+//     (records/deferred.ts); control records, or more due than may wait, get everything in one
+//     envelope. fluent-bit/split.lua turns an envelope into one record each; a rewrite_tag filter
+//     on the marker sends only envelopes to it (fluent-bit.conf), since Lua costs every record.
 //   - The returned bytes stay valid until the next call; Fluent Bit copies them at once (§1.2).
 //
 // Records in:
