@@ -47,7 +47,7 @@ const tick = (extra) => ({ ipmon_flow: extra ?? 'tick' });
  * shifted to WALL0 (so the wall clock never equals event time), with a heartbeat at every
  * whole wall second in between. Returns every record that reaches the output.
  */
-function replayLive(pipe, lines, year, { config, configAfter = 0, end = 'flush', tickEvery = SEC, key = 'log' } = {}) {
+function replayLive(pipe, lines, year, { config, configAfter = 0, end = 'flush', tickEvery = SEC, key = 'log', afterTick } = {}) {
   const out = [];
   const shift = WALL0 - lineTimeUs(lines[0], year);
   let nextTick = null;
@@ -60,7 +60,10 @@ function replayLive(pipe, lines, year, { config, configAfter = 0, end = 'flush',
     const wall = lineTimeUs(line, year) + shift;
     if (configured) {
       if (nextTick === null) nextTick = Math.ceil(wall / tickEvery) * tickEvery;
-      for (; nextTick <= wall; nextTick += tickEvery) out.push(...pipe.push('fw.tick', nextTick, tick()));
+      for (; nextTick <= wall; nextTick += tickEvery) {
+        out.push(...pipe.push('fw.tick', nextTick, tick()));
+        afterTick?.(nextTick);
+      }
     }
     out.push(...pipe.push('fw.ipmon', wall, { [key]: line }));
     if (!configured && i + 1 === configAfter) {
@@ -267,25 +270,12 @@ describe('same flows as the CLI', () => {
 
   test('records due together in a log call leave one per call: few envelopes, none past a heartbeat, same records', () => {
     const pipe = new FluentBitPipeline();
-    const out = [];
-    const shift = WALL0 - lineTimeUs(gen.lines[0], YEAR);
-    out.push(...pipe.push('fw.tick', WALL0 - 1, tick({ year: YEAR })));
-    let nextTick = null;
     let waitingAtTick = 0;
-    let wall = 0;
-    for (const line of gen.lines) {
-      wall = lineTimeUs(line, YEAR) + shift;
-      if (nextTick === null) nextTick = Math.ceil(wall / SEC) * SEC;
-      for (; nextTick <= wall; nextTick += SEC) {
-        out.push(...pipe.push('fw.tick', nextTick, tick()));
-        // right after a heartbeat nothing waits: a log record that makes nothing due gets 0
-        const probe = pipe.wasm.call('fw.ipmon', Math.floor(nextTick / SEC), 0, { log: '' });
-        if (probe.status !== 'drop') waitingAtTick++;
-      }
-      out.push(...pipe.push('fw.ipmon', wall, { log: line }));
-    }
-    out.push(...pipe.push('fw.tick', wall, tick('flush')));
-    const fb = split(out);
+    // right after a heartbeat nothing waits: a log record that makes nothing due gets 0
+    const afterTick = (t) => {
+      if (pipe.wasm.call('fw.ipmon', Math.floor(t / SEC), 0, { log: '' }).status !== 'drop') waitingAtTick++;
+    };
+    const fb = split(replayLive(pipe, gen.lines, YEAR, { config: { year: YEAR }, afterTick }));
     assertSameFlows(fb.flows, cli.flows);
     assert.deepEqual(fb.forwarded, cli.forwarded);
     assert.equal(waitingAtTick, 0, 'records still waiting right after a heartbeat');

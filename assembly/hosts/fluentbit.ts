@@ -136,17 +136,15 @@ export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, time
   const waiting = deferredCount();
   if (due + waiting == 0) return 0;
   if (due + waiting == 1) return due == 1 ? oneInPlace() : oneDeferred();
-  if (!controlCall && canDefer(due)) {
+  // the call's own first record goes back now unless older ones wait
+  const from = waiting == 0 ? 1 : 0;
+  if (!controlCall && canDefer(from, due)) {
     // A log record: hand back the oldest due record alone and keep the rest for the next
     // calls, most of which return nothing (one flow record per ~20 lines). An envelope would
     // cost Fluent Bit a rewrite_tag re-emit and a Lua split. Control records (the heartbeat
     // every second, flush, stats) hand back everything, so nothing waits past a heartbeat.
-    if (waiting == 0) {
-      deferNew(1, due);
-      return oneInPlace();
-    }
-    deferNew(0, due);
-    return oneDeferred();
+    deferNew(from, due);
+    return from == 1 ? oneInPlace() : oneDeferred();
   }
   return envelope(due, waiting);
 }
@@ -154,10 +152,9 @@ export function filter_ipmon_flow(tagPtr: usize, tagLen: u32, timeSec: u32, time
 /** The record being handled was a control record (handleRecord → control). */
 let controlCall = false;
 
-/** Whether the call's records 1.. (all of them when others wait) fit beside the waiting ones. */
-function canDefer(due: i32): bool {
+/** Whether the call's records [from, due) fit beside the waiting ones. */
+function canDefer(from: i32, due: i32): bool {
   if (due > PLACES_KEPT) return false;
-  const from = deferredCount() == 0 ? 1 : 0;
   if (from >= due) return true;
   return deferFits(due - from, recordEnd(due - 1) - recordStart(from));
 }
