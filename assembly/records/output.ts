@@ -119,39 +119,54 @@ export function putBytes(src: usize, n: usize): void {
 export function putAscii(s: string): void {
   const src = changetype<usize>(s);
   const n = <usize>s.length;
-  // A literal (in the data segments, below the heap: its bytes never change) is narrowed to
-  // UTF-8 once and copied from then on; a flow record writes about forty of them.
   if (src < __heap_base) {
-    const slot = LITERAL_KEYS + ((src >> 4) & (LITERAL_SLOTS - 1)) * 8;
-    if (<usize>load<u32>(slot) == src) {
-      const p = reserve(n);
-      memory.copy(p, <usize>load<u32>(slot, 4), n);
+    const copy = literalCopy(src, n);
+    if (copy != 0) {
+      memory.copy(reserve(n), copy, n);
       len += n;
       return;
     }
-    if (literalUsed + n <= LITERAL_BYTES) {
-      const copy = LITERALS + literalUsed;
-      narrow(copy, src, n);
-      literalUsed += n;
-      store<u32>(slot, <u32>src);
-      store<u32>(slot, <u32>copy, 4);
-    }
   }
-  const p = reserve(n + 4);
-  narrow(p, src, n);
+  narrow(reserve(n), src, n);
   len += n;
 }
 
 // @ts-ignore: decorator
-@inline const LITERAL_SLOTS: usize = 256;
+@inline const LITERAL_SETS: usize = 512;
 // @ts-ignore: decorator
 @inline const LITERAL_BYTES: usize = 16384;
-/** Direct-mapped by address: a literal's address and its UTF-8 copy's. */
-const LITERAL_KEYS: usize = memory.data(<i32>LITERAL_SLOTS * 8);
-const LITERALS: usize = memory.data(<i32>LITERAL_BYTES + 4);
+/**
+ * A literal's address and its UTF-8 copy's, two ways a set, the set picked by a hash of the
+ * address: where literals lie depends on the whole module's layout, and a direct-mapped table
+ * lost half its gain to collisions when an unrelated buffer changed size.
+ *   set: [ key0 u32 | copy0 u32 | key1 u32 | copy1 u32 ]
+ */
+const LITERAL_KEYS: usize = memory.data(<i32>LITERAL_SETS * 16);
+const LITERALS: usize = memory.data(<i32>LITERAL_BYTES);
 let literalUsed: usize = 0;
 
-/** Narrows n ASCII UTF-16 units at src to bytes at dst; may write 3 bytes past dst + n. */
+/**
+ * The UTF-8 copy of the literal at src (n units), made on its first use; 0 once the copies'
+ * room is full. Only literals (in the data segments, below the heap: their bytes never change)
+ * may be looked up; a flow record writes about forty of them.
+ */
+// @ts-ignore: decorator
+@inline function literalCopy(src: usize, n: usize): usize {
+  const set = LITERAL_KEYS + (<usize>((<u32>(src >> 4) * 0x9e3779b1) >> 23) << 4);
+  if (<usize>load<u32>(set) == src) return <usize>load<u32>(set, 4);
+  if (<usize>load<u32>(set, 8) == src) return <usize>load<u32>(set, 12);
+  if (literalUsed + n > LITERAL_BYTES) return 0;
+  const copy = LITERALS + literalUsed;
+  narrow(copy, src, n);
+  literalUsed += n;
+  // the first literal of a set keeps its way; later ones share the second
+  const way = load<u32>(set) == 0 ? set : set + 8;
+  store<u32>(way, <u32>src);
+  store<u32>(way, <u32>copy, 4);
+  return copy;
+}
+
+/** Narrows n ASCII UTF-16 units at src to n bytes at dst. */
 function narrow(dst: usize, src: usize, n: usize): void {
   // Four UTF-16 units per step, narrowed to four bytes (ASCII only, so the high bytes are 0).
   let i: usize = 0;
