@@ -9,6 +9,12 @@
 //           uncompressed file and `zcat FILE.gz | wc -l` (the floor for compressed input). The
 //           CLI's createGunzip() inflates on the libuv threadpool, so decompression may use the
 //           second core: user+sys CPU seconds against wall seconds (GNU time) shows how much.
+//   floor   the correlator floor (lib/floor-correlator.ts): the least work any correlator does
+//           per line (find it, parse it, keyed hash, probe, counters; no time, state or output),
+//           as a fresh node process reading FILE in 1 MiB pieces like the CLI. Its rate is where
+//           any Wasm correlator on this machine tops out, so the CLI's share of it is what the
+//           features cost, and 200x SEC is printed beside it. Also run in this process, warm (V8
+//           has tiered it up; median of 3 after one warm-up): the steady rate of a long file.
 // Every variant runs once per round, interleaved; medians of BENCH_RUNS (default 5), SEC at most
 // 3 runs. SEC only where it is installed (Debian: apt-get install sec). Printed, never asserted.
 //
@@ -21,6 +27,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGzip } from 'node:zlib';
+import { compileFloor, floorFile } from './lib/floor-correlator.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RULES = join(ROOT, '..', 'shared', 'reference', 'sec', 'flows.sec');
@@ -104,6 +111,9 @@ export async function run({ lines: wanted, file, routerFile } = {}) {
   const gnuTime = spawnSync(GNU_TIME, ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0;
   const dir = mkdtempSync(join(tmpdir(), 'ipmon-flow-floor-'));
   try {
+    const floorWasm = join(dir, 'floor.wasm');
+    writeFileSync(floorWasm, await compileFloor());
+    const floorRunner = join(ROOT, 'bench/lib/floor-correlator.mjs');
     const plainLines = countLines(readFileSync(file));
     const kinds = [
       { name: 'plain', file, lines: plainLines },
@@ -115,8 +125,19 @@ export async function run({ lines: wanted, file, routerFile } = {}) {
       await pipeline(createReadStream(k.file), createGzip(), createWriteStream(k.gz));
       k.head = join(dir, `${k.name}.head.log`);
       k.headLines = writeHead(k.file, k.head);
-      Object.assign(k, { cli: [], wc: [], gzCli: [], zcat: [], sec: [] });
+      Object.assign(k, { cli: [], wc: [], gzCli: [], zcat: [], sec: [], floor: [] });
       console.log(`${k.name} log: ${fmt(k.lines)} lines, ${(statSync(k.file).size / 1e6).toFixed(1)} MB (.gz ${(statSync(k.gz).size / 1e6).toFixed(1)} MB)`);
+    }
+    const floorBytes = readFileSync(floorWasm);
+    for (const k of kinds) {
+      floorFile(floorBytes, k.file);
+      const warm = [];
+      for (let i = 0; i < 3; i++) {
+        const t0 = process.hrtime.bigint();
+        floorFile(floorBytes, k.file);
+        warm.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      }
+      k.floorWarm = k.lines / median(warm);
     }
     const cpu = gnuTime ? join(dir, 'time.out') : null;
     const cli = (f) => timed(process.execPath, [join(ROOT, 'host/cli.mjs'), '--year', '2024', '--no-progress', f], { cpu });
@@ -124,6 +145,7 @@ export async function run({ lines: wanted, file, routerFile } = {}) {
       for (const k of kinds) {
         k.cli.push(await cli(k.file));
         k.wc.push(await timed('wc', ['-l', k.file]));
+        k.floor.push(await timed(process.execPath, [floorRunner, floorWasm, k.file], { cpu }));
         k.gzCli.push(await cli(k.gz));
         k.zcat.push(await timed('sh', ['-c', 'zcat "$1" | wc -l', 'sh', k.gz], { cpu }));
       }
@@ -140,9 +162,14 @@ export async function run({ lines: wanted, file, routerFile } = {}) {
         ` (${(median(rs.map((r) => r.cpu)) / wall(rs)).toFixed(2)} cores)` : '');
       const secRate = sec ? k.headLines / wall(k.sec) : 0;
       const vsSec = (r) => (sec ? `; CLI at ${(r / secRate).toFixed(1)}x SEC (target 200x)` : '');
-      const [c, w, g, z] = [rate(k.cli), rate(k.wc), rate(k.gzCli), rate(k.zcat)];
+      const [c, w, g, z, f] = [rate(k.cli), rate(k.wc), rate(k.gzCli), rate(k.zcat), rate(k.floor)];
       console.log(`${k.name}: CLI ${fmt(c)} lines/s; wc -l ${fmt(w)} lines/s; CLI at ${(c / w).toFixed(3)} of the floor` +
         (sec ? `; SEC ${fmt(secRate)} lines/s` : '') + vsSec(c) + cpuWall(k.cli));
+      console.log(`${k.name} correlator floor: ${fmt(f)} lines/s; CLI at ${(c / f).toFixed(3)} of it` +
+        (sec ? `; 200x SEC would be ${fmt(200 * secRate)} lines/s, ${(200 * secRate / f).toFixed(2)}x the correlator floor` : '') +
+        cpuWall(k.floor));
+      console.log(`${k.name} correlator floor in this process, warm: ${fmt(k.floorWarm)} lines/s` +
+        (sec ? `; 200x SEC is ${(200 * secRate / k.floorWarm).toFixed(2)}x that` : ''));
       console.log(`${k.name} .gz: CLI ${fmt(g)} lines/s (${(g / c).toFixed(2)} of its plain-file rate); wc -l ${fmt(w)} lines/s (uncompressed); ` +
         `CLI at ${(g / w).toFixed(3)} of that floor; zcat|wc -l ${fmt(z)} lines/s; CLI at ${(g / z).toFixed(3)} of the compressed floor` +
         vsSec(g) + cpuWall(k.gzCli) + (gnuTime ? `; zcat|wc -l CPU ${median(k.zcat.map((r) => r.cpu)).toFixed(2)} s / wall ${wall(k.zcat).toFixed(2)} s` : ''));

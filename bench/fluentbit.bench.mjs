@@ -4,7 +4,9 @@
 // beside two no-op filters under the very same emulation: one that returns a copy of each record
 // (issue 8's baseline: Fluent Bit then parses every record back) and one that drops every record
 // (the host's bare per-record work). The ratios show what the correlation itself costs on top of
-// the host's. Target: ratio to the copying no-op >= 0.8.
+// the host's. Target: ratio to the copying no-op >= 0.8. Beside them, the correlator floor
+// (lib/floor-correlator.ts: find the log string, parse, keyed hash, probe, counters; no time,
+// state or records out): what any correlator costs at least, under the same emulation.
 //
 //   node bench/fluentbit.bench.mjs          (standalone; `npm run bench` calls run())
 //
@@ -18,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_WASM, WasmFilter, encodeRecordJson } from '../host-test/lib/fluentbit-emulator.mjs';
 import { generateTraffic } from '../host-test/lib/generator.mjs';
+import { compileFloor } from './lib/floor-correlator.mjs';
 
 const NOOP_SOURCE = `
 /** Fluent Bit's filter signature, doing nothing: the record is dropped. */
@@ -101,13 +104,15 @@ export async function run({ lines: lineCount = 1_000_000, rounds = 5, log = cons
   const flow = { wasmPath: DEFAULT_WASM };
   const none = { bytes: noop, functionName: 'filter_noop' };
   const copy = { bytes: noop, functionName: 'filter_copy' };
+  const floor = { bytes: await compileFloor(), functionName: 'filter_floor' };
   // warm-up: let V8 tier the code up before timing
   for (const encode of [true, false]) {
     pass(flow, config, records.slice(0, 40_000), encode);
     pass(none, null, records.slice(0, 40_000), encode);
     pass(copy, null, records.slice(0, 40_000), encode);
+    pass(floor, null, records.slice(0, 40_000), encode);
   }
-  const rates = { flowFull: [], noopFull: [], copyFull: [], flowCall: [], noopCall: [], copyCall: [] };
+  const rates = { flowFull: [], noopFull: [], copyFull: [], floorFull: [], flowCall: [], noopCall: [], copyCall: [], floorCall: [] };
   let emitted = 0;
   let returned = 0;
   for (let i = 0; i < rounds; i++) {
@@ -117,9 +122,11 @@ export async function run({ lines: lineCount = 1_000_000, rounds = 5, log = cons
     returned = a.returned;
     rates.copyFull.push(pass(copy, null, records, true).rate);
     rates.noopFull.push(pass(none, null, records, true).rate);
+    rates.floorFull.push(pass(floor, null, records, true).rate);
     rates.flowCall.push(pass(flow, config, records, false).rate);
     rates.copyCall.push(pass(copy, null, records, false).rate);
     rates.noopCall.push(pass(none, null, records, false).rate);
+    rates.floorCall.push(pass(floor, null, records, false).rate);
   }
   const m = Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, median(v)]));
   const result = {
@@ -132,20 +139,26 @@ export async function run({ lines: lineCount = 1_000_000, rounds = 5, log = cons
     noopRecordsPerSec: Math.round(m.noopFull),
     ratio: Number((m.flowFull / m.copyFull).toFixed(3)),
     ratioToDrop: Number((m.flowFull / m.noopFull).toFixed(3)),
+    floorRecordsPerSec: Math.round(m.floorFull),
+    ratioToFloor: Number((m.flowFull / m.floorFull).toFixed(3)),
     callOnly: {
       flowRecordsPerSec: Math.round(m.flowCall),
       copyRecordsPerSec: Math.round(m.copyCall),
       noopRecordsPerSec: Math.round(m.noopCall),
       ratio: Number((m.flowCall / m.copyCall).toFixed(3)),
       ratioToDrop: Number((m.flowCall / m.noopCall).toFixed(3)),
+      floorRecordsPerSec: Math.round(m.floorCall),
+      ratioToFloor: Number((m.flowCall / m.floorCall).toFixed(3)),
     },
   };
   log(`fluentbit: records/s through the wasm filter entry under the Fluent Bit emulation (median of ${rounds} interleaved runs, ` +
     `${fmt(records.length)} records; ${fmt(emitted)} records out in ${fmt(returned)} answers)`);
   log(`  full call sequence (JSON-encode, copy in, call, read, free): filter_ipmon_flow ${fmt(m.flowFull)}, ` +
-    `copying no-op ${fmt(m.copyFull)}, ratio ${result.ratio} (target >= 0.8); dropping no-op ${fmt(m.noopFull)}, ratio ${result.ratioToDrop}`);
+    `copying no-op ${fmt(m.copyFull)}, ratio ${result.ratio} (target >= 0.8); dropping no-op ${fmt(m.noopFull)}, ratio ${result.ratioToDrop}; ` +
+    `correlator floor ${fmt(m.floorFull)}, ratio ${result.ratioToFloor}`);
   log(`  copies and call only (JSON made up front):                 filter_ipmon_flow ${fmt(m.flowCall)}, ` +
-    `copying no-op ${fmt(m.copyCall)}, ratio ${result.callOnly.ratio}; dropping no-op ${fmt(m.noopCall)}, ratio ${result.callOnly.ratioToDrop}`);
+    `copying no-op ${fmt(m.copyCall)}, ratio ${result.callOnly.ratio}; dropping no-op ${fmt(m.noopCall)}, ratio ${result.callOnly.ratioToDrop}; ` +
+    `correlator floor ${fmt(m.floorCall)}, ratio ${result.callOnly.ratioToFloor}`);
   return result;
 }
 

@@ -1,0 +1,70 @@
+// The correlator floor's build and its CLI-shaped runner (issue 8; what it does: floor-correlator.ts).
+//
+//   node bench/lib/floor-correlator.mjs FLOOR.wasm FILE   reads FILE in 1 MiB pieces, as the CLI
+//                                                          does, and prints what it counted as JSON
+// floor.bench.mjs times that beside the CLI; fluentbit.bench.mjs calls filter_floor.
+
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PIECE = 1 << 20;
+
+/**
+ * Compiles floor-correlator.ts (it imports the module's cursor and hash) from the repository
+ * root with its own config, floor-correlator.asconfig.json (the release build's optimisation
+ * levels, no runtime, no abort import), not the root asconfig.json that builds the module; the
+ * floor module's bytes.
+ */
+export async function compileFloor() {
+  const { default: asc } = await import('assemblyscript/asc');
+  let binary = null;
+  let stderr = '';
+  const { error } = await asc.main([
+    'bench/lib/floor-correlator.ts', '--baseDir', ROOT, '--config', 'bench/lib/floor-correlator.asconfig.json',
+    '--outFile', 'floor.wasm',
+  ], {
+    writeFile: (name, contents) => { if (name.endsWith('floor.wasm')) binary = Buffer.from(contents); },
+    stderr: { write: (s) => { stderr += s; } },
+    stdout: { write: () => {} },
+  });
+  if (error || !binary) throw new Error(`asc: ${error?.message ?? 'no output'} ${stderr}`);
+  return binary;
+}
+
+/** Runs every line of `file` through the floor; its counts. */
+export function floorFile(bytes, file) {
+  const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+  const input = x.INPUT.value;
+  const mem = new Uint8Array(x.memory.buffer);
+  const fd = openSync(file, 'r');
+  let carry = 0;
+  let lines = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, mem, input + carry, PIECE, null);
+      const len = carry + n;
+      if (len === 0) break;
+      // whole lines only; at the end of the file, the last line even without its newline
+      const cut = n === 0 ? len : mem.lastIndexOf(10, input + len - 1) - input + 1;
+      if (cut <= 0) throw new Error('a line longer than 1 MiB');
+      if (n === 0) mem[input + len] = 10;
+      lines += x.floorLines(n === 0 ? len + 1 : cut);
+      if (n === 0) break;
+      mem.copyWithin(input, input + cut, input + len);
+      carry = len - cut;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { lines, parsed: x.floorParsed(), tuples: x.floorTuples(), packets: Number(x.floorPackets()) };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [wasm, file] = process.argv.slice(2);
+  if (!wasm || !file) {
+    console.error('usage: node bench/lib/floor-correlator.mjs FLOOR.wasm FILE');
+    process.exit(2);
+  }
+  console.log(JSON.stringify(floorFile(readFileSync(wasm), file)));
+}
