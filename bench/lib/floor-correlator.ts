@@ -20,10 +20,9 @@
 // forms (RFC 5424, names, ICMP details) are still found and cut into tokens; their endpoints are
 // hashed as text. Whatever the module adds on top of this is the price of its features.
 //
-// Its cursor lives in locals, passed along and returned, where the module's parser keeps it in
-// two globals (assembly/parse/cursor.ts): the same in V8, but WAMR's fast interpreter folds
-// local reads into its operands and not global ones, and the floor with the module's cursor
-// took 18% longer there (0.77–0.79 s against 0.63–0.65 s on 200k records).
+// Its cursor lives in locals, passed along and returned: stepping with the module's cursor
+// functions instead (assembly/parse/cursor.ts: two globals, an i64 number()) took 18% longer
+// in WAMR's fast interpreter (0.77–0.79 s against 0.63–0.65 s on 200k records), the same in V8.
 //
 //   SLOT (64 bytes)
 //   ┌──────────┬──────────┬──────────┬──────────┬──────────────── key (40) ─────────────────┐
