@@ -57,7 +57,7 @@ export function floorFile(bytes, file) {
   } finally {
     closeSync(fd);
   }
-  return { lines, parsed: x.floorParsed(), tuples: x.floorTuples(), packets: Number(x.floorPackets()) };
+  return { lines, parsed: x.floorParsed(), tuples: x.floorTuples(), packets: Number(x.floorPackets()), bytes: Number(x.floorBytes()) };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

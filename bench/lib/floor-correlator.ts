@@ -50,6 +50,7 @@ export const INPUT: usize = memory.data(2 << 20);
 let parsed: u32 = 0;
 let tuples: u32 = 0;
 let packets: u64 = 0;
+let bytes: u64 = 0;
 
 /** Past the token at p and the spaces after it. */
 // @ts-ignore: decorator
@@ -164,6 +165,7 @@ function floorLine(p: usize, e: usize): void {
   store<u64>(slot, load<u64>(slot, 8) + <u64>len * repeat, 8);
   store<u64>(slot, t ^ flags, 16);
   packets += repeat;
+  bytes += <u64>len * repeat;
   parsed++;
 }
 
@@ -219,4 +221,9 @@ export function floorTuples(): u32 {
 /** Packets counted (repeats included). */
 export function floorPackets(): u64 {
   return packets;
+}
+
+/** IP bytes counted (repeats included). */
+export function floorBytes(): u64 {
+  return bytes;
 }
