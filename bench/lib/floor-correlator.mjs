@@ -57,7 +57,7 @@ export function floorFile(bytes, file) {
   } finally {
     closeSync(fd);
   }
-  return { lines, parsed: x.floorParsed(), tuples: x.floorTuples(), packets: Number(x.floorPackets()), bytes: Number(x.floorBytes()) };
+  return { lines, parsed: x.parsed.value, tuples: x.tuples.value, packets: Number(x.packets.value), bytes: Number(x.bytes.value) };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
