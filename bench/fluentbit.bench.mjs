@@ -17,7 +17,7 @@
 // msgpack/JSON work to both sides (fluent-bit-wasm.md §4).
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { DEFAULT_WASM, WasmFilter, encodeRecordJson } from '../host-test/lib/fluentbit-emulator.mjs';
 import { generateTraffic } from '../host-test/lib/generator.mjs';
 import { compileFloor } from './lib/floor-correlator.mjs';
@@ -162,6 +162,6 @@ export async function run({ lines: lineCount = 1_000_000, rounds = 5, log = cons
   return result;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href || fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await run();
 }
