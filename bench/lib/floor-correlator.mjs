@@ -36,28 +36,40 @@ export async function compileFloor() {
 export function floorFile(bytes, file) {
   const { exports: x } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
   const input = x.INPUT.value;
+  const room = x.INPUT_BYTES.value - 1; // one byte for the newline of an unterminated last line
   const mem = new Uint8Array(x.memory.buffer);
   const fd = openSync(file, 'r');
   let carry = 0;
   let lines = 0;
   try {
     for (;;) {
-      const n = readSync(fd, mem, input + carry, PIECE, null);
+      const want = Math.min(PIECE, room - carry);
+      if (want <= 0) throw new Error(`a line of more than ${room} bytes`);
+      const n = readSync(fd, mem, input + carry, want, null);
       const len = carry + n;
-      if (len === 0) break;
-      // whole lines only; at the end of the file, the last line even without its newline
-      const cut = n === 0 ? len : mem.lastIndexOf(10, input + len - 1) - input + 1;
-      if (cut <= 0) throw new Error('a line longer than 1 MiB');
-      if (n === 0) mem[input + len] = 10;
-      lines += x.floorLines(n === 0 ? len + 1 : cut);
-      if (n === 0) break;
-      mem.copyWithin(input, input + cut, input + len);
+      if (n === 0) {
+        // the end: the last line even without its newline
+        if (len > 0) {
+          mem[input + len] = 10;
+          lines += x.floorLines(len + 1);
+        }
+        break;
+      }
+      // whole lines only; a piece without a newline waits for the next
+      const cut = mem.subarray(input, input + len).lastIndexOf(10) + 1;
+      if (cut > 0) {
+        lines += x.floorLines(cut);
+        mem.copyWithin(input, input + cut, input + len);
+      }
       carry = len - cut;
     }
   } finally {
     closeSync(fd);
   }
-  return { lines, parsed: x.parsed.value, tuples: x.tuples.value, packets: Number(x.packets.value), bytes: Number(x.bytes.value) };
+  return {
+    lines, parsed: x.parsed.value, tuples: x.tuples.value, evictions: x.evictions.value,
+    packets: Number(x.packets.value), bytes: Number(x.bytes.value),
+  };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
