@@ -122,8 +122,7 @@ export function putAscii(s: string): void {
   if (src < __heap_base) {
     const copy = literalCopy(src, n);
     if (copy != 0) {
-      memory.copy(reserve(n), copy, n);
-      len += n;
+      putBytes(copy, n);
       return;
     }
   }
