@@ -111,8 +111,9 @@ export async function run({ lines: wanted, file, routerFile } = {}) {
   const gnuTime = spawnSync(GNU_TIME, ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0;
   const dir = mkdtempSync(join(tmpdir(), 'ipmon-flow-floor-'));
   try {
+    const floorBytes = await compileFloor();
     const floorWasm = join(dir, 'floor.wasm');
-    writeFileSync(floorWasm, await compileFloor());
+    writeFileSync(floorWasm, floorBytes);
     const floorRunner = join(ROOT, 'bench/lib/floor-correlator.mjs');
     const plainLines = countLines(readFileSync(file));
     const kinds = [
@@ -128,7 +129,6 @@ export async function run({ lines: wanted, file, routerFile } = {}) {
       Object.assign(k, { cli: [], wc: [], gzCli: [], zcat: [], sec: [], floor: [] });
       console.log(`${k.name} log: ${fmt(k.lines)} lines, ${(statSync(k.file).size / 1e6).toFixed(1)} MB (.gz ${(statSync(k.gz).size / 1e6).toFixed(1)} MB)`);
     }
-    const floorBytes = readFileSync(floorWasm);
     for (const k of kinds) {
       floorFile(floorBytes, k.file);
       const warm = [];

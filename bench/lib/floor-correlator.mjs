@@ -10,13 +10,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PIECE = 1 << 20;
 
+/** The floor's bytes, once compiled (a promise). */
+let built = null;
+
 /**
  * Compiles floor-correlator.ts (it imports the module's cursor and hash) from the repository
  * root with its own config, floor-correlator.asconfig.json (the release build's optimisation
  * levels, no runtime, no abort import), not the root asconfig.json that builds the module; the
- * floor module's bytes.
+ * floor module's bytes. Built once per process: several benches and tests ask for it.
  */
-export async function compileFloor() {
+export function compileFloor() {
+  built ??= build();
+  return built;
+}
+
+async function build() {
   const { default: asc } = await import('assemblyscript/asc');
   let binary = null;
   let stderr = '';
